@@ -1,0 +1,27 @@
+# The two commands of the quick start are `make demo` and `make test`; both set up what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@echo "$$ aib-doctor analyze fixtures/logs/windows-sysprep-timing-failed.log"
+	@$(BIN)/aib-doctor analyze fixtures/logs/windows-sysprep-timing-failed.log; code=$$?; \
+	  echo "(exit code $$code: 1 means a failure was found and explained)"; test $$code -eq 1
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/analyze_bench.py
+
+clean:
+	rm -rf $(VENV) bench/out .pytest_cache

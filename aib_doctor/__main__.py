@@ -1,0 +1,5 @@
+"""`python -m aib_doctor` runs the command line."""
+
+from aib_doctor.cli import main
+
+main()

@@ -1,0 +1,132 @@
+"""The rule catalog: known AIB error signatures as YAML data, loaded and validated once.
+
+Each record names a stable id (AIB###), a dotted name, a category from DESIGN.md, a severity, a
+priority (higher = more specific cause; wrappers are low), where it may match, its patterns and
+the prose a tired engineer reads: title, cause, fix, optional detail sentences and docs.
+Patterns use the syntax RE2 and Python's re share, because the scanner runs them through RE2.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import string
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from aib_doctor.errors import CatalogError
+from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule
+
+_ID = re.compile(r"^AIB\d{3}$")
+_NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
+_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "title", "cause", "fix", "details", "docs"}
+_MATCH_FIELDS = {"any", "all", "none", "facts", "unless"}
+
+
+class Catalog:
+    """The rules, in file order, with lookup by id or name."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self._by_key = {r.id: r for r in rules} | {r.name: r for r in rules}
+
+    def get(self, key: str) -> Rule | None:
+        return self._by_key.get(key) or self._by_key.get(key.upper())
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+@functools.lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """The packaged catalog; parsed and checked on first use, then shared."""
+    records: list[tuple[str, Any]] = []
+    folder = resources.files(__package__) / "rules"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            for record in yaml.safe_load(entry.read_text(encoding="utf-8")) or []:
+                records.append((entry.name, record))
+    return build_catalog(records)
+
+
+def build_catalog(records: list[tuple[str, Any]]) -> Catalog:
+    rules = tuple(_rule(origin, record) for origin, record in records)
+    seen: set[str] = set()
+    for rule in rules:
+        for key in (rule.id, rule.name):
+            if key in seen:
+                raise CatalogError(f"duplicate rule id or name {key!r}")
+            seen.add(key)
+    return Catalog(rules)
+
+
+def _rule(origin: str, record: Any) -> Rule:
+    where = f"{origin}: {record.get('id', '?') if isinstance(record, dict) else '?'}"
+    if not isinstance(record, dict):
+        raise CatalogError(f"{where}: a rule must be a mapping")
+    unknown = set(record) - _FIELDS
+    if unknown:
+        raise CatalogError(f"{where}: unknown fields {sorted(unknown)}")
+    for key in ("id", "name", "category", "severity", "priority", "match", "title", "cause", "fix"):
+        if record.get(key) in (None, ""):
+            raise CatalogError(f"{where}: missing {key}")
+    if not _ID.match(record["id"]) or not _NAME.match(record["name"]):
+        raise CatalogError(f"{where}: id must look like AIB001 and name like area.slug")
+    if record["category"] not in CATEGORIES or record["severity"] not in SEVERITIES:
+        raise CatalogError(f"{where}: unknown category or severity")
+    sources = tuple(record.get("where") or SOURCES)
+    if not set(sources) <= set(SOURCES):
+        raise CatalogError(f"{where}: unknown source in {sources}")
+    match = record["match"]
+    if not isinstance(match, dict) or set(match) - _MATCH_FIELDS or not (match.get("any") or match.get("all")):
+        raise CatalogError(f"{where}: match needs any or all, and only {sorted(_MATCH_FIELDS)}")
+    patterns = tuple(
+        Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts") for regex in match.get(role) or ()
+    )
+    unless = match.get("unless")
+    details = tuple(record.get("details") or ())
+    for sentence in details:
+        _placeholders(sentence)
+    return Rule(
+        id=record["id"],
+        name=record["name"],
+        category=record["category"],
+        severity=record["severity"],
+        priority=int(record["priority"]),
+        title=record["title"].strip(),
+        cause=" ".join(record["cause"].split()),
+        fix=" ".join(record["fix"].split()),
+        patterns=patterns,
+        where=sources,
+        unless=_checked_regex(where, unless) if unless else None,
+        details=details,
+        docs=tuple(record.get("docs") or ()),
+    )
+
+
+def _checked_regex(where: str, regex: Any) -> str:
+    if not isinstance(regex, str) or not regex:
+        raise CatalogError(f"{where}: a pattern must be a non-empty string")
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise CatalogError(f"{where}: bad pattern {regex!r}: {exc}") from None
+    return regex
+
+
+def _placeholders(sentence: str) -> list[str]:
+    return [field for _, field, _, _ in string.Formatter().parse(sentence) if field]
+
+
+def fill_details(rule: Rule, facts: dict[str, str]) -> str:
+    """The rule's cause, followed by each detail sentence whose placeholders are all known."""
+    parts = [rule.cause]
+    for sentence in rule.details:
+        if all(facts.get(name) not in (None, "") for name in _placeholders(sentence)):
+            parts.append(sentence.format_map(facts))
+    return " ".join(parts)

@@ -1,0 +1,136 @@
+"""Status + scans of every source + the catalog -> one Report, with the root cause as the primary finding.
+
+Ranking lives in the rule data: the primary is the fired rule with the highest priority (specific
+causes high, wrappers such as "Packer build command has failed" low, benign notes never), and
+among equals the one whose evidence comes first.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aib_doctor.catalog import Catalog, fill_details
+from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
+from aib_doctor.scan import PatternTable, ScanResult
+from aib_doctor.timeline import TimelineBuilder, describe_run
+
+EVIDENCE_PER_FINDING = 6
+SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
+_FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
+_RUNNING_RUN_STATES = {"running", "canceling"}
+
+
+def build_state(status: BuildStatus | None) -> str | None:
+    """failed / succeeded / running from the template's own status; None when it says nothing."""
+    if status is None:
+        return None
+    provisioning = (status.provisioning_state or "").lower()
+    run = (status.run_state or "").lower()
+    if provisioning == "failed" or run in _FAILED_RUN_STATES:
+        return "failed"
+    if run in _RUNNING_RUN_STATES or provisioning in ("creating", "updating"):
+        return "running"
+    if run == "succeeded":
+        return "succeeded"
+    return None
+
+
+def diagnose(
+    scans: Sequence[ScanResult],
+    catalog: Catalog,
+    table: PatternTable,
+    status: BuildStatus | None = None,
+    subject: dict | None = None,
+) -> Report:
+    builder = _log_timeline(scans)
+    fired = [(rule, hits) for rule in catalog if (hits := _fire(rule, table, scans))]
+    state = build_state(status)
+    if state is None:
+        log_failed = builder.failed or any(r.severity == "error" and r.category != "benign" for r, _ in fired)
+        state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
+    timeline = builder.build(failed=state == "failed")
+    facts = _facts(timeline)
+    findings = [_finding(rule, evidence, facts | groups) for rule, (evidence, groups) in fired]
+    findings.sort(key=_rank)
+    primary = None
+    # A succeeded or running build has notes, not a cause; unknown input (a pasted excerpt) may have one.
+    if state in ("failed", "unknown"):
+        primary = next((f for f in findings if f.category != "benign" and f.severity != "info"), None)
+    if primary is not None:
+        findings.remove(primary)
+        findings.insert(0, primary)
+    errors: tuple[Evidence, ...] = ()
+    if state == "failed" and primary is None:
+        errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
+    return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
+
+
+def _log_timeline(scans: Sequence[ScanResult]) -> TimelineBuilder:
+    logs = [s for s in scans if s.source in ("customization.log", "input")]
+    return logs[0].timeline if logs else TimelineBuilder()
+
+
+def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]):
+    """(evidence, named groups) when the rule fires over all its sources together, else None."""
+    seen: dict[str, list] = {"any": [], "all": [], "none": [], "facts": []}
+    for index, role in table.rule_entries[rule.id]:
+        hits = [s.hits[index] for s in scans if index in s.hits]
+        seen[role].append(hits)
+    if seen["any"] and not any(seen["any"]):
+        return None
+    if not all(seen["all"]) or any(seen["none"]):
+        return None
+    evidence: dict[Evidence, None] = {}
+    groups: dict[str, str] = {}
+    for role in ("all", "any", "facts"):
+        for hits in seen[role]:
+            for hit in hits:
+                if role != "facts":
+                    evidence.update(dict.fromkeys(hit.evidence))
+                for key, value in hit.groups.items():
+                    groups.setdefault(key, value)
+    ordered = tuple(sorted(evidence, key=_position)[:EVIDENCE_PER_FINDING])
+    return ordered, groups
+
+
+def _finding(rule: Rule, evidence: tuple[Evidence, ...], facts: dict[str, str]) -> Finding:
+    return Finding(
+        rule=rule.id,
+        name=rule.name,
+        category=rule.category,
+        severity=rule.severity,
+        title=rule.title,
+        cause=fill_details(rule, facts),
+        fix=rule.fix,
+        evidence=evidence,
+        docs=rule.docs,
+        priority=rule.priority,
+    )
+
+
+def _facts(timeline: Timeline) -> dict[str, str]:
+    """What the timeline can add to a rule's detail sentences."""
+    facts: dict[str, str] = {}
+    step = timeline.failed_step
+    if step is not None:
+        facts["failed_step"] = step.description
+        if step.customizer is not None:
+            facts["failed_customizer"] = describe_run(timeline.customizers[step.customizer])
+    unfinished = [c for c in timeline.customizers if c.status != "ok"]
+    if unfinished:
+        facts["running_customizer"] = describe_run(unfinished[-1])
+    done = [c for c in timeline.customizers if c.status == "ok" and c.name != "deprovisioning"]
+    if done and all(c.seconds is not None for c in done):
+        facts["customize_seconds"] = str(sum(c.seconds for c in done))
+    return facts
+
+
+def _position(evidence: Evidence) -> tuple[int, int]:
+    return SOURCE_ORDER.get(evidence.source, 9), evidence.line or 0
+
+
+def _rank(finding: Finding) -> tuple:
+    first = _position(finding.evidence[0]) if finding.evidence else (9, 0)
+    return (finding.category == "benign", -finding.priority, first, finding.rule)
+
+

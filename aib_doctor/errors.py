@@ -1,0 +1,27 @@
+"""The exceptions the core raises; only cli.py turns them into a message and an exit code."""
+
+from aib_doctor.exitcodes import ExitCode
+
+
+class AibDoctorError(Exception):
+    """Base of every error aib-doctor reports as one line."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class InputError(AibDoctorError):
+    """The input cannot be read or is not something aib-doctor understands."""
+
+    exit_code = ExitCode.USAGE
+
+
+class CatalogError(AibDoctorError):
+    """A rule in the catalog is malformed: a bug in aib-doctor, not in the user's input."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class AzureAccessError(AibDoctorError):
+    """Azure or the log could not be reached: auth, permission, not found, network."""
+
+    exit_code = ExitCode.UNAVAILABLE

@@ -1,0 +1,172 @@
+"""What `analyze` accepts: a customization.log, pasted error text, a template JSON, or a bundle folder.
+
+Each input becomes the same things the Azure path produces: a BuildStatus (when the input says
+one), a scan per text source, and a subject describing what was read. Files are streamed in
+chunks; only a JSON document small enough to be a template is read whole.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from aib_doctor.errors import InputError
+from aib_doctor.logstream import looks_like_utf16le
+from aib_doctor.model import BuildStatus
+from aib_doctor.scan import PatternTable, ScanResult, scan_chunks, scan_text
+
+CHUNK = 1 << 20
+JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
+_LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
+_STATE = re.compile(r'"(provisioningState|runState|runSubState)"\s*:\s*"(\w+)"')
+
+
+@dataclass(frozen=True)
+class Intake:
+    """An input, read: the sources' scans, the status it states, and what it was."""
+
+    scans: tuple[ScanResult, ...]
+    status: BuildStatus | None
+    subject: dict
+
+
+def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) -> Intake:
+    if path == "-":
+        if stdin is None:
+            raise InputError("no standard input to read")
+        return _read_stream("<stdin>", _chunks(stdin), table)
+    target = Path(path)
+    if target.is_dir():
+        return _read_bundle(target, table)
+    if not target.exists():
+        raise InputError(f"{path}: no such file or folder")
+    try:
+        with target.open("rb") as handle:
+            return _read_stream(path, _chunks(handle), table)
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder") from None
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Intake:
+    head = next(chunks, b"")
+    if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+        raise InputError(f"{name}: the input is empty")
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16le(head)
+    if not utf16 and b"\x00" in head[:8192]:
+        raise InputError(f"{name}: this looks like a binary file, not a log, error text or template JSON")
+    text_head = _decode_head(head, utf16)
+    if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
+        template = _template_json(text_head)
+        if template is not None:
+            return template_intake(template, table, {"kind": "template", "file": name})
+    looks_like_log = bool(_LOG_HINT.search(head[:CHUNK]))
+    source = "customization.log" if looks_like_log else "input"
+    scan = scan_chunks(table, source, chain([head], chunks))
+    status = None if looks_like_log else _stated_status(text_head)
+    return Intake((scan,), status, {"kind": "log" if looks_like_log else "text", "file": name})
+
+
+def _decode_head(head: bytes, utf16: bool) -> str:
+    if not utf16:
+        return head.decode("utf-8", "replace").lstrip("\ufeff")
+    encoding = "utf-16-be" if head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+    return head.decode(encoding, "replace").lstrip("\ufeff")
+
+
+def _template_json(text: str) -> dict | None:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(document, list) and len(document) == 1:
+        document = document[0]
+    if isinstance(document, list):
+        raise InputError(f"the JSON holds {len(document)} templates; save one (az image builder show) and analyze that")
+    if not isinstance(document, dict):
+        return None
+    properties = document.get("properties", document)
+    if isinstance(properties, dict) and ({"provisioningState", "lastRunStatus", "source", "customize"} & set(properties)):
+        return document
+    return None
+
+
+def _stated_status(text: str) -> BuildStatus | None:
+    """Pasted `az image builder show` fragments are not valid JSON; their state fields still count."""
+    states = dict(_STATE.findall(text[:65536]))
+    if not states:
+        return None
+    return BuildStatus(
+        provisioning_state=states.get("provisioningState"),
+        run_state=states.get("runState"),
+        run_sub_state=states.get("runSubState"),
+    )
+
+
+def template_status(template: dict) -> BuildStatus:
+    """A template resource (ARM shape with `properties`, or az CLI's flattened shape) -> BuildStatus."""
+    properties = template.get("properties", template)
+    error = properties.get("provisioningError") or {}
+    run = properties.get("lastRunStatus") or {}
+    return BuildStatus(
+        provisioning_state=properties.get("provisioningState"),
+        provisioning_error_code=error.get("provisioningErrorCode"),
+        provisioning_error_message=error.get("message"),
+        run_state=run.get("runState"),
+        run_sub_state=run.get("runSubState"),
+        message=run.get("message"),
+        start_time=run.get("startTime"),
+        end_time=run.get("endTime"),
+    )
+
+
+def status_scans(status: BuildStatus, table: PatternTable) -> list[ScanResult]:
+    scans = []
+    if status.provisioning_error_message or status.provisioning_error_code:
+        text = f"{status.provisioning_error_code or ''}: {status.provisioning_error_message or ''}"
+        scans.append(scan_text(table, "provisioningError", text))
+    if status.message:
+        scans.append(scan_text(table, "lastRunStatus", status.message))
+    return scans
+
+
+def template_intake(template: dict, table: PatternTable, subject: dict, logs: tuple[ScanResult, ...] = ()) -> Intake:
+    status = template_status(template)
+    subject = dict(subject)
+    for key in ("id", "name"):
+        if template.get(key):
+            subject[key] = template[key]
+    return Intake(tuple(status_scans(status, table)) + logs, status, subject)
+
+
+def _read_bundle(folder: Path, table: PatternTable) -> Intake:
+    """A folder written by `fetch-log --bundle`, or any folder holding template.json and/or logs."""
+    logs = sorted(folder.glob("*.log")) + sorted(folder.glob("*/*.log"))
+    # customization.log first: the timeline comes from the first log scanned.
+    logs.sort(key=lambda p: (p.name != "customization.log", str(p)))
+    scans = []
+    for log in logs:
+        with log.open("rb") as handle:
+            scans.append(scan_chunks(table, "customization.log", _chunks(handle)))
+    template_file = folder / "template.json"
+    subject = {"kind": "bundle", "folder": str(folder)}
+    if template_file.is_file():
+        try:
+            template = json.loads(template_file.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{template_file}: not valid JSON ({exc})") from None
+        return template_intake(template, table, subject, tuple(scans))
+    if not scans:
+        raise InputError(f"{folder}: no template.json or *.log in this folder, nothing to analyze")
+    return Intake(tuple(scans), None, subject)

@@ -1,0 +1,142 @@
+"""The project's own data: frozen dataclasses passed between the core, the adapters and the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CATEGORIES = (
+    "permissions",
+    "policy",
+    "quota_capacity",
+    "subscription_setup",
+    "template_conflict",
+    "template_invalid",
+    "source_image",
+    "artifact_download",
+    "network",
+    "customizer_failed",
+    "build_timeout",
+    "windows_update",
+    "resource_exhaustion",
+    "deprovision",
+    "distribution",
+    "service_side",
+    "devops_pipeline",
+    "benign",
+)
+SEVERITIES = ("error", "warning", "info")
+# Where a text came from. "input" is pasted text of unknown origin: every rule may match it.
+SOURCES = ("lastRunStatus", "provisioningError", "customization.log", "input", "template")
+PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One regular expression of a rule, in the syntax RE2 and Python share."""
+
+    regex: str
+    role: str
+    """"any", "all" or "none": how the rule combines it."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One known error signature, loaded from the catalog's YAML."""
+
+    id: str
+    name: str
+    category: str
+    severity: str
+    priority: int
+    """Higher is more specific; the primary finding is the highest-priority real cause."""
+    title: str
+    cause: str
+    fix: str
+    patterns: tuple[Pattern, ...]
+    where: tuple[str, ...]
+    """Sources the rule may match; "input" always may."""
+    unless: str | None = None
+    """A line matching this never counts as a match of this rule (e.g. a command echoing the error text)."""
+    details: tuple[str, ...] = ()
+    """Sentences with {placeholders}, each added to the cause when every placeholder is known."""
+    docs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    line: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    category: str
+    severity: str
+    title: str
+    cause: str
+    fix: str
+    evidence: tuple[Evidence, ...]
+    docs: tuple[str, ...]
+    priority: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class CustomizerRun:
+    """One `(telemetry) Starting provisioner X` ... `ending X` pair from the log."""
+
+    type: str
+    index: int
+    started: str | None
+    ended: str | None
+    seconds: int | None
+    status: str
+    """"ok", "failed" (started, never ended, build failed) or "running" (log ends inside it)."""
+    name: str | None = None
+    start_line: int | None = None
+
+
+@dataclass(frozen=True)
+class FailedStep:
+    phase: str | None
+    customizer: int | None
+    """Index into Timeline.customizers, when the failure happened inside one."""
+    description: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    operation_id: str | None = None
+    os: str | None = None
+    communicator: str | None = None
+    phases: tuple[str, ...] = ()
+    customizers: tuple[CustomizerRun, ...] = ()
+    failed_step: FailedStep | None = None
+
+
+@dataclass(frozen=True)
+class BuildStatus:
+    """What the template resource says about itself (provisioningState and lastRunStatus)."""
+
+    provisioning_state: str | None = None
+    provisioning_error_code: str | None = None
+    provisioning_error_message: str | None = None
+    run_state: str | None = None
+    run_sub_state: str | None = None
+    message: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    status: str
+    """"failed", "succeeded", "running" or "unknown"."""
+    subject: dict
+    primary: Finding | None
+    findings: tuple[Finding, ...]
+    timeline: Timeline
+    error_lines: tuple[Evidence, ...] = ()
+    """The last error-looking lines, shown when no rule explains a failure."""

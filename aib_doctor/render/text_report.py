@@ -1,0 +1,112 @@
+"""The terminal report: rich Text, so a TTY gets colour and a pipe gets the same words in plain text."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.text import Text
+
+from aib_doctor.model import Evidence, Finding, Report, Timeline
+
+WIDTH = 100
+_STATUS_STYLE = {"failed": "bold red", "succeeded": "bold green", "running": "bold yellow", "unknown": "bold"}
+
+
+def humanize_seconds(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def subject_line(subject: dict) -> str:
+    parts = [subject.get("kind", "input")]
+    for key in ("name", "resource_group", "file", "folder"):
+        if subject.get(key):
+            parts.append(str(subject[key]))
+    return " ".join(parts)
+
+
+def _wrapped(out: Text, label: str, body: str) -> None:
+    lines = textwrap.wrap(body, WIDTH - 9) or [""]
+    out.append(f"  {label:<6} ", style="bold")
+    out.append(lines[0] + "\n")
+    for line in lines[1:]:
+        out.append(" " * 9 + line + "\n")
+
+
+def _evidence_line(evidence: Evidence) -> str:
+    where = evidence.source if evidence.line is None else f"{evidence.source}:{evidence.line}"
+    text = evidence.text if len(evidence.text) <= 160 else evidence.text[:157] + "..."
+    return f"{where}  {text}"
+
+
+def _finding(out: Text, finding: Finding, heading: str) -> None:
+    out.append(f"{heading} ", style="bold")
+    out.append(f"{finding.rule} {finding.name}", style="bold cyan")
+    out.append(f"  [{finding.category}, {finding.severity}]\n")
+    out.append(finding.title + "\n", style="bold")
+    _wrapped(out, "Cause:", finding.cause)
+    _wrapped(out, "Fix:", finding.fix)
+    if finding.evidence:
+        out.append("  Evidence:\n", style="bold")
+        for evidence in finding.evidence:
+            out.append("    " + _evidence_line(evidence) + "\n", style="dim")
+    for url in finding.docs:
+        out.append(f"  Docs:  {url}\n")
+
+
+def _timeline(out: Text, timeline: Timeline) -> None:
+    facts = []
+    if timeline.operation_id:
+        facts.append(f"operation {timeline.operation_id}")
+    if timeline.os:
+        facts.append(f"{timeline.os} ({timeline.communicator})")
+    if timeline.phases:
+        facts.append("phases: " + " > ".join(timeline.phases))
+    if facts:
+        out.append("\nBuild: " + "; ".join(facts) + "\n")
+    if timeline.customizers:
+        out.append("Customizers:\n", style="bold")
+        for run in timeline.customizers:
+            label = run.type + (f" '{run.name}'" if run.name else "")
+            started = (run.started or "-").replace("T", " ")
+            style = "red" if run.status == "failed" else None
+            out.append(
+                f"  #{run.index + 1:<3}{label:<32} {started:<20} {humanize_seconds(run.seconds):>8}  {run.status}\n",
+                style=style,
+            )
+    if timeline.failed_step:
+        out.append("Failed step: ", style="bold red")
+        out.append(timeline.failed_step.description + "\n")
+
+
+def render_text(report: Report) -> Text:
+    out = Text()
+    out.append(report.status.upper(), style=_STATUS_STYLE.get(report.status, "bold"))
+    out.append(f"  {subject_line(report.subject)}\n")
+    secondary = list(report.findings)
+    if report.primary:
+        out.append("\n")
+        _finding(out, report.primary, "Cause found:")
+        secondary = secondary[1:]
+    elif report.status == "failed":
+        out.append("\nThe build failed, but no known error signature explains it.\n", style="bold red")
+    if report.error_lines:
+        out.append("Last error-looking lines:\n", style="bold")
+        for evidence in report.error_lines:
+            out.append("  " + _evidence_line(evidence) + "\n", style="dim")
+    if secondary:
+        out.append("\nAlso found:\n", style="bold")
+        for finding in secondary:
+            out.append(f"  {finding.rule} {finding.name}", style="cyan")
+            out.append(f" [{finding.category}]: {finding.title}\n")
+            if finding.evidence:
+                out.append("      " + _evidence_line(finding.evidence[0]) + "\n", style="dim")
+    _timeline(out, report.timeline)
+    return out

@@ -1,0 +1,165 @@
+"""One pass over a text source: find the few lines that matter and record what matched. No I/O.
+
+Every catalog pattern, every timeline marker and a generic "error-looking" pattern go into one
+RE2 alternation, searched over megabyte blocks of bytes; RE2 runs one linear-time automaton for
+all of them, so a 256 MB log costs about what `grep -E` costs. Only a line that matched is decoded
+and handed to an RE2 set (which patterns matched) and to Python's re (named groups).
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import re2
+
+from aib_doctor.catalog import Catalog
+from aib_doctor.logstream import MAX_LINE, Block, decode_line, iter_blocks
+from aib_doctor.model import Evidence, Rule
+from aib_doctor.redact import redact
+from aib_doctor.timeline import MARKERS, TimelineBuilder
+
+ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
+_NOT_AN_ERROR = re.compile(r"Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?", re.I)
+ERROR_LINES_KEPT = 8
+EVIDENCE_PER_PATTERN = 3
+_OPERATION_ID_LINES = 50  # the operation id is on every log line; read it from the first few
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pattern of the table: a rule's pattern, a timeline marker or the error-looking pattern."""
+
+    regex: re.Pattern
+    rule: Rule | None = None
+    role: str = ""
+    marker: str = ""
+
+
+class PatternTable:
+    """All patterns of a catalog compiled once: a prefilter, a set and the Python forms."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        entries = [Entry(re.compile(p.regex), rule, p.role) for rule in catalog for p in rule.patterns]
+        entries += [Entry(re.compile(regex), marker=kind) for kind, regex in MARKERS.items()]
+        entries.append(Entry(re.compile(ERROR_LOOKING), marker="error"))
+        self.entries = tuple(entries)
+        self.rule_entries: dict[str, list[tuple[int, str]]] = {rule.id: [] for rule in catalog}
+        for index, entry in enumerate(entries):
+            if entry.rule is not None:
+                self.rule_entries[entry.rule.id].append((index, entry.role))
+        self.unless = {rule.id: re.compile(rule.unless) for rule in catalog if rule.unless}
+        options = re2.Options()
+        options.max_mem = 64 << 20  # the DFA for ~150 patterns needs more than RE2's 8 MB default
+        self.set = re2.Set.SearchSet(options)
+        for entry in entries:
+            self.set.Add(entry.regex.pattern.encode())
+        self.set.Compile()
+        self.prefilter = re2.compile("|".join(f"(?:{e.regex.pattern})" for e in entries).encode(), options)
+
+
+@functools.lru_cache(maxsize=4)
+def pattern_table(catalog: Catalog) -> PatternTable:
+    return PatternTable(catalog)
+
+
+@dataclass
+class PatternHits:
+    count: int = 0
+    evidence: list[Evidence] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ScanResult:
+    source: str
+    hits: dict[int, PatternHits]
+    """Entry index -> what matched it."""
+    timeline: TimelineBuilder
+    error_lines: tuple[Evidence, ...]
+    lines: int
+
+
+class Scan:
+    """Feed blocks of one source in order; `result()` when done."""
+
+    def __init__(self, table: PatternTable, source: str) -> None:
+        self._table = table
+        self.source = source
+        self._hits: dict[int, PatternHits] = {}
+        self._timeline = TimelineBuilder()
+        self._errors: collections.deque[Evidence] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._lines = 0
+
+    def feed(self, block: Block) -> None:
+        data = block.data
+        if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
+            for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
+                self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))
+        search = self._table.prefilter.search
+        lineno, counted, pos = block.first_line, 0, 0
+        while True:
+            m = search(data, pos)
+            if m is None:
+                break
+            start = data.rfind(b"\n", 0, m.start()) + 1
+            end = data.find(b"\n", m.start())  # a block always ends with a newline
+            lineno += data.count(b"\n", counted, start)
+            counted = start
+            self._line(lineno, data[start:end], lineno in block.truncated)
+            pos = end + 1
+        self._lines = block.first_line + data.count(b"\n") - 1
+
+    def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
+        text, cut = decode_line(raw, MAX_LINE)
+        if cut or truncated:
+            text += " [line truncated]"
+        matched = self._table.set.Match(raw[:MAX_LINE])
+        if not matched:
+            return
+        evidence = Evidence(self.source, lineno, redact(text.strip()))
+        for index in sorted(matched):
+            entry = self._table.entries[index]
+            if entry.rule is not None:
+                self._rule_hit(index, entry, text, evidence)
+            elif entry.marker == "error":
+                if not _NOT_AN_ERROR.search(text):
+                    self._errors.append(evidence)
+            else:
+                m = entry.regex.search(text)
+                self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
+
+    def _rule_hit(self, index: int, entry: Entry, text: str, evidence: Evidence) -> None:
+        rule = entry.rule
+        if self.source != "input" and self.source not in rule.where:
+            return
+        unless = self._table.unless.get(rule.id)
+        if unless is not None and unless.search(text):
+            return
+        hits = self._hits.setdefault(index, PatternHits())
+        hits.count += 1
+        if len(hits.evidence) < EVIDENCE_PER_PATTERN:
+            hits.evidence.append(evidence)
+        if not hits.groups:
+            m = entry.regex.search(text)
+            if m:
+                hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
+
+    def result(self) -> ScanResult:
+        return ScanResult(self.source, self._hits, self._timeline, tuple(self._errors), self._lines)
+
+
+def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:
+    scan = Scan(table, source)
+    for block in iter_blocks(chunks):
+        scan.feed(block)
+    return scan.result()
+
+
+def scan_text(table: PatternTable, source: str, text: str) -> ScanResult:
+    """A short text such as a status message. JSON-escaped quotes and newlines are undone first."""
+    text = text.replace('\\"', '"').replace("\\n", "\n").replace("\\r", "")
+    return scan_chunks(table, source, [text.encode("utf-8")])

@@ -1,0 +1,145 @@
+"""What happened in a build, from the few marker lines of customization.log: phases, customizers, the failed step.
+
+The scanner hands each marker line here once; everything kept is bounded by the number of
+customizers, not by the size of the log. Marker patterns are unanchored so every line form seen in
+the wild matches: `[opid] PACKER OUT ...`, the bracket lost, no prefix, `PACKER <date> ui:`, CI
+timestamps in front, Markdown bold around it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from aib_doctor.model import PHASES, CustomizerRun, FailedStep, Timeline
+
+# kind -> regex (the syntax RE2 and Python share). Phase kinds are named after PHASES.
+MARKERS = {
+    "deploy": r"Deploying deployment template|Validating deployment template|Creating resource group|Microsoft\.Resources/deployments/pkrdp",
+    "connect": r"Waiting for WinRM|WinRM connected|Waiting for SSH|Connected to SSH",
+    "start": r"\(telemetry\) Starting provisioner (?P<type>[A-Za-z0-9_.-]+)",
+    "end": r"\(telemetry\) ending (?P<type>[A-Za-z0-9_.-]+)",
+    "deprovision": r"DeprovisioningScript|Sysprepping VM|waagent -force -deprovision",
+    "capture": r"Snapshot ID :|Skipping image creation|Capturing image",
+    "cleanup": r"[Dd]eleting individual resources|not deleting \.\.\.|Removing the created Deployment object|Cleanup requested",
+    "finished": r"\(telemetry\) Finalizing|Build '[^']+' finished|Done exporting Packer logs",
+    "failed": r"Build '[^']+' errored|Some builds didn't complete successfully|machine readable: [A-Za-z0-9_-]+,error|Cancelling build after receiving|Provisioning step had errors|Failed to prepare build",
+}
+OPERATION_ID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]\*{0,2} PACKER")
+_TIMESTAMP = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def timestamp(text: str) -> str | None:
+    """The first date-time on a line, as ISO 8601 without a zone (Packer logs carry none)."""
+    m = _TIMESTAMP.search(text)
+    return "{}-{}-{}T{}:{}:{}".format(*m.groups()) if m else None
+
+
+def _seconds_between(start: str | None, end: str | None) -> int | None:
+    if not start or not end:
+        return None
+    from datetime import datetime
+
+    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return max(int(delta.total_seconds()), 0)
+
+
+class TimelineBuilder:
+    """Accumulates marker hits in log order; `build()` gives the Timeline and the log's own verdict."""
+
+    def __init__(self) -> None:
+        self.operation_id: str | None = None
+        self.os: str | None = None
+        self.communicator: str | None = None
+        self._phases: set[str] = set()
+        self._runs: list[CustomizerRun] = []
+        self._open: list[int] = []  # indexes of runs started and not yet ended
+        self.failed = False
+        self.finished = False
+
+    def see_operation_id(self, text: str) -> None:
+        if self.operation_id is None:
+            m = OPERATION_ID.search(text)
+            if m:
+                self.operation_id = m.group(1).lower()
+
+    def mark(self, kind: str, lineno: int | None, text: str, groups: dict[str, str]) -> None:
+        if kind == "start":
+            self._phases.add("customize")
+            run = CustomizerRun(_clean(groups["type"]), len(self._runs), timestamp(text), None, None, "running", start_line=lineno)
+            self._open.append(run.index)
+            self._runs.append(run)
+        elif kind == "end":
+            self._end(_clean(groups["type"]), timestamp(text))
+        elif kind == "connect":
+            self._phases.add("connect")
+            if "WinRM" in text:
+                self.os, self.communicator = "windows", "winrm"
+            else:
+                self.os, self.communicator = "linux", "ssh"
+        elif kind == "deprovision":
+            self._phases.add("deprovision")
+            if self._open:
+                last = self._open[-1]
+                self._runs[last] = replace(self._runs[last], name="deprovisioning")
+        elif kind == "failed":
+            self.failed = True
+        elif kind == "finished":
+            self._phases.add("finished")
+            if "finished" in text and "Build '" in text:
+                self.finished = True
+        else:
+            self._phases.add(kind)
+
+    def _end(self, kind: str, when: str | None) -> None:
+        for position in range(len(self._open) - 1, -1, -1):
+            index = self._open[position]
+            run = self._runs[index]
+            if run.type == kind:
+                del self._open[position]
+                self._runs[index] = replace(run, ended=when, seconds=_seconds_between(run.started, when), status="ok")
+                return
+
+    def build(self, failed: bool | None = None) -> Timeline:
+        """The timeline; `failed` overrides the log's own verdict when the status knows better."""
+        failed = self.failed if failed is None else failed
+        runs = list(self._runs)
+        if failed:
+            for index in self._open:
+                runs[index] = replace(runs[index], status="failed")
+        phases = tuple(p for p in PHASES if p in self._phases)
+        return Timeline(
+            operation_id=self.operation_id,
+            os=self.os,
+            communicator=self.communicator,
+            phases=phases,
+            customizers=tuple(runs),
+            failed_step=self._failed_step(runs, phases) if failed else None,
+        )
+
+    def _failed_step(self, runs: list[CustomizerRun], phases: tuple[str, ...]) -> FailedStep | None:
+        if self._open:
+            run = runs[self._open[-1]]
+            label = describe_run(run)
+            when = f" at {run.started.replace('T', ' ')}" if run.started else ""
+            phase = "deprovision" if run.name == "deprovisioning" else "customize"
+            return FailedStep(phase, run.index, f"{label} started{when} and never ended")
+        reached = [p for p in phases if p not in ("cleanup", "finished")]
+        if not reached:
+            return None
+        phase = reached[-1]
+        return FailedStep(phase, None, f"the build failed during the {phase} phase")
+
+
+def describe_run(run: CustomizerRun) -> str:
+    """'the deprovisioning step (powershell, #5)' or "the 'install-tools' customizer (shell, #2)"."""
+    if run.name == "deprovisioning":
+        return f"the deprovisioning step ({run.type}, #{run.index + 1})"
+    if run.name:
+        return f"the '{run.name}' customizer ({run.type}, #{run.index + 1})"
+    return f"the {run.type} customizer (#{run.index + 1})"
+
+
+def _clean(kind: str) -> str:
+    # People paste logs with Markdown bold; the marker's last word then ends in '**'.
+    return kind.strip("*.")
