@@ -1,0 +1,40 @@
+"""Secrets never reach an output."""
+
+from __future__ import annotations
+
+import pytest
+
+from aib_doctor.redact import redact
+from conftest import diagnose_source
+
+
+@pytest.mark.parametrize(
+    "text,secret",
+    [
+        ("https://a.blob.core.windows.net/s/x.ps1?sv=2022-11-02&se=2024&sig=AbC%2Bdef123%3D", "AbC%2Bdef123%3D"),
+        ("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4==;EndpointSuffix=core.windows.net", "Zm9vYmFyYmF6cXV4=="),
+        ("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJhdWQiOiJodHRwczovL21h.c2lnbmF0dXJl", "eyJhdWQiOiJodHRwczovL21h"),
+        ("$adminPassword = 'Pa55w0rd!'", "Pa55w0rd!"),
+        ("net user admin /add; New-LocalUser -Password S3cr3tValue -Name x", "S3cr3tValue"),
+        ("client_secret=abcDEF123456", "abcDEF123456"),
+        ("git clone https://builder:ghp_token123@github.com/org/repo", "ghp_token123"),
+    ],
+)
+def test_redact_removes_the_secret(text, secret):
+    assert secret not in redact(text)
+    assert "[REDACTED]" in redact(text)
+
+
+def test_plain_log_lines_are_unchanged():
+    line = "[45f4] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 100. Allowed exit codes are: [0]"
+    assert redact(line) == line
+
+
+def test_evidence_is_redacted():
+    report = diagnose_source(
+        "provisioningError",
+        "Downloading external file (https://s.blob.core.windows.net/c/a.ps1?sp=r&sig=TOPSECRET123) to local file (x.0.customizer.fp) [attempt 1 of 10] failed",
+    )
+    assert report.primary.rule == "AIB005"
+    assert all("TOPSECRET123" not in e.text for e in report.primary.evidence)
+    assert "TOPSECRET123" not in report.primary.cause

@@ -1,0 +1,167 @@
+"""Renderers against exact expected output, from a hand-built report."""
+
+from __future__ import annotations
+
+import json
+
+from aib_doctor.model import CustomizerRun, Evidence, FailedStep, Finding, Report, Timeline
+from aib_doctor.render import Format, render
+
+PRIMARY = Finding(
+    rule="AIB017",
+    name="customize.script-nonzero-exit",
+    category="customizer_failed",
+    severity="error",
+    title="A script customizer exited with a non-zero code",
+    cause="The script failed.",
+    fix="Fix the script.",
+    evidence=(Evidence("customization.log", 39, "Script exited with non-zero exit status: 100."),),
+    docs=("https://example.test/doc",),
+    priority=55,
+)
+WRAPPER = Finding(
+    rule="AIB006",
+    name="build.packer-build-failed",
+    category="customizer_failed",
+    severity="error",
+    title="A step of the image build failed",
+    cause="Wrapper.",
+    fix="Read the log.",
+    evidence=(Evidence("lastRunStatus", 1, "Packer build command has failed | exit status 1"),),
+    docs=(),
+    priority=10,
+)
+TIMELINE = Timeline(
+    operation_id="a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+    os="linux",
+    communicator="ssh",
+    phases=("deploy", "connect", "customize"),
+    customizers=(
+        CustomizerRun("file", 0, "2023-06-12T10:03:00", "2023-06-12T10:03:05", 5, "ok"),
+        CustomizerRun("shell", 1, "2023-06-12T10:03:41", None, None, "failed", name="install"),
+    ),
+    failed_step=FailedStep("customize", 1, "the 'install' customizer (shell, #2) started at 2023-06-12 10:03:41 and never ended"),
+)
+REPORT = Report("failed", {"kind": "log", "file": "c.log"}, PRIMARY, (PRIMARY, WRAPPER), TIMELINE)
+
+
+def test_text():
+    assert render(REPORT, Format.text) == (
+        "FAILED  log c.log\n"
+        "\n"
+        "Cause found: AIB017 customize.script-nonzero-exit  [customizer_failed, error]\n"
+        "A script customizer exited with a non-zero code\n"
+        "  Cause: The script failed.\n"
+        "  Fix:   Fix the script.\n"
+        "  Evidence:\n"
+        "    customization.log:39  Script exited with non-zero exit status: 100.\n"
+        "  Docs:  https://example.test/doc\n"
+        "\n"
+        "Also found:\n"
+        "  AIB006 build.packer-build-failed [customizer_failed]: A step of the image build failed\n"
+        "      lastRunStatus:1  Packer build command has failed | exit status 1\n"
+        "\n"
+        "Build: operation a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d; linux (ssh); phases: deploy > connect > customize\n"
+        "Customizers:\n"
+        "  #1  file                             2023-06-12 10:03:00        5s  ok\n"
+        "  #2  shell 'install'                  2023-06-12 10:03:41         -  failed\n"
+        "Failed step: the 'install' customizer (shell, #2) started at 2023-06-12 10:03:41 and never ended\n"
+    )
+
+
+def test_markdown():
+    assert render(REPORT, Format.markdown) == "\n".join(
+        [
+            "## aib-doctor: failed",
+            "",
+            "Subject: log c.log",
+            "",
+            "### AIB017 `customize.script-nonzero-exit`: A script customizer exited with a non-zero code",
+            "",
+            "*customizer_failed, error*",
+            "",
+            "**Cause.** The script failed.",
+            "",
+            "**Fix.** Fix the script.",
+            "",
+            "**Evidence**",
+            "",
+            "```text",
+            "customization.log:39: Script exited with non-zero exit status: 100.",
+            "```",
+            "",
+            "Docs: <https://example.test/doc>",
+            "",
+            "### Also found",
+            "",
+            "| Rule | Name | Category | Title |",
+            "|---|---|---|---|",
+            "| AIB006 | `build.packer-build-failed` | customizer_failed | A step of the image build failed |",
+            "",
+            "### Customizers",
+            "",
+            "| # | Type | Name | Started | Duration | Status |",
+            "|---|---|---|---|---|---|",
+            "| 1 | file |  | 2023-06-12T10:03:00 | 5s | ok |",
+            "| 2 | shell | install | 2023-06-12T10:03:41 | - | failed |",
+            "",
+            "**Failed step:** the 'install' customizer (shell, #2) started at 2023-06-12 10:03:41 and never ended",
+            "",
+        ]
+    )
+
+
+def test_json_contract():
+    document = json.loads(render(REPORT, Format.json))
+    assert document == {
+        "schema_version": 1,
+        "status": "failed",
+        "subject": {"kind": "log", "file": "c.log"},
+        "primary": {
+            "rule": "AIB017",
+            "name": "customize.script-nonzero-exit",
+            "category": "customizer_failed",
+            "severity": "error",
+            "title": "A script customizer exited with a non-zero code",
+            "cause": "The script failed.",
+            "fix": "Fix the script.",
+            "evidence": [{"source": "customization.log", "line": 39, "text": "Script exited with non-zero exit status: 100."}],
+            "docs": ["https://example.test/doc"],
+        },
+        "findings": [
+            document["primary"],
+            {
+                "rule": "AIB006",
+                "name": "build.packer-build-failed",
+                "category": "customizer_failed",
+                "severity": "error",
+                "title": "A step of the image build failed",
+                "cause": "Wrapper.",
+                "fix": "Read the log.",
+                "evidence": [{"source": "lastRunStatus", "line": 1, "text": "Packer build command has failed | exit status 1"}],
+                "docs": [],
+            },
+        ],
+        "timeline": {
+            "operation_id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+            "os": "linux",
+            "communicator": "ssh",
+            "phases": ["deploy", "connect", "customize"],
+            "customizers": [
+                {"name": None, "type": "file", "index": 0, "started": "2023-06-12T10:03:00", "ended": "2023-06-12T10:03:05", "seconds": 5, "status": "ok"},
+                {"name": "install", "type": "shell", "index": 1, "started": "2023-06-12T10:03:41", "ended": None, "seconds": None, "status": "failed"},
+            ],
+            "failed_step": {
+                "phase": "customize",
+                "customizer": 1,
+                "description": "the 'install' customizer (shell, #2) started at 2023-06-12 10:03:41 and never ended",
+            },
+        },
+        "error_lines": [],
+    }
+
+
+def test_markdown_fence_survives_backticks_in_evidence():
+    finding = Finding("AIB001", "a.b", "network", "error", "t", "c", "f", (Evidence("input", 1, "```oops"),), ())
+    out = render(Report("failed", {}, finding, (finding,), Timeline()), Format.markdown)
+    assert "````text\ninput:1: ```oops\n````" in out
