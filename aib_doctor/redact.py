@@ -12,7 +12,7 @@ _RULES = (
     # Connection strings and key=value secrets.
     (re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|client_?secret|password|passwd|pwd|access_?token|refresh_?token|api_?key)(\s*[=:]\s*)(\"?)[^\s;\"'&]+"), r"\1\2\3" + MASK),
     # PowerShell and shell assignments of obvious secrets: $password = 'x', export CLIENT_SECRET="x".
-    (re.compile(r"(?i)(\$?\w*(?:password|secret|token|apikey|api_key)\w*\s*=\s*)(['\"])[^'\"]*\2"), r"\1\2" + MASK + r"\2"),
+    (re.compile(r"(?i)(\$?\b[a-z_]*(?:password|secret|token|apikey|api_key)[a-z0-9_]*\s*=\s*)(['\"])[^'\"]*\2"), r"\1\2" + MASK + r"\2"),
     (re.compile(r"(?i)(-(?:Password|Secret|Token)\s+)(['\"]?)[^\s'\"]+\2"), r"\1\2" + MASK + r"\2"),
     (re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"), "Bearer " + MASK),
     # JSON web tokens anywhere (eyJ... header.payload.signature).

@@ -91,7 +91,7 @@ class Scan:
         self.source = source
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder()
-        self._errors: collections.deque[Evidence] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
 
     def feed(self, block: Block) -> None:
@@ -118,21 +118,21 @@ class Scan:
         if cut or truncated:
             text += " [line truncated]"
         matched = self._table.set.Match(raw[:MAX_LINE])
-        if not matched:
-            return
-        evidence = Evidence(self.source, lineno, redact(text.strip()))
         for index in sorted(matched):
             entry = self._table.entries[index]
             if entry.rule is not None:
-                self._rule_hit(index, entry, text, evidence)
+                self._rule_hit(index, entry, lineno, text)
             elif entry.marker == "error":
                 if not _NOT_AN_ERROR.search(text):
-                    self._errors.append(evidence)
+                    self._errors.append((lineno, text))  # redacted in result(): most are pushed out
             else:
                 m = entry.regex.search(text)
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
-    def _rule_hit(self, index: int, entry: Entry, text: str, evidence: Evidence) -> None:
+    def _evidence(self, lineno: int, text: str) -> Evidence:
+        return Evidence(self.source, lineno, redact(text.strip()))
+
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str) -> None:
         rule = entry.rule
         if self.source != "input" and self.source not in rule.where:
             return
@@ -142,14 +142,15 @@ class Scan:
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
-            hits.evidence.append(evidence)
+            hits.evidence.append(self._evidence(lineno, text))
         if not hits.groups:
             m = entry.regex.search(text)
             if m:
                 hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
 
     def result(self) -> ScanResult:
-        return ScanResult(self.source, self._hits, self._timeline, tuple(self._errors), self._lines)
+        errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines)
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

@@ -15,7 +15,7 @@ from aib_doctor.model import PHASES, CustomizerRun, FailedStep, Timeline
 
 # kind -> regex (the syntax RE2 and Python share). Phase kinds are named after PHASES.
 MARKERS = {
-    "deploy": r"Deploying deployment template|Validating deployment template|Creating resource group|Microsoft\.Resources/deployments/pkrdp",
+    "deploy": r"Deploying deployment template|Validating deployment template|Creating resource group",
     "connect": r"Waiting for WinRM|WinRM connected|Waiting for SSH|Connected to SSH",
     "start": r"\(telemetry\) Starting provisioner (?P<type>[A-Za-z0-9_.-]+)",
     "end": r"\(telemetry\) ending (?P<type>[A-Za-z0-9_.-]+)",
