@@ -48,16 +48,19 @@ def diagnose(
     if state is None:
         log_failed = builder.failed or any(r.severity == "error" and r.category != "benign" for r, _ in fired)
         state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
-    timeline = builder.build(failed=state == "failed")
+    fired.sort(key=lambda item: _rank(item[0], item[1][0]))
+    cause = next((i for i, (rule, _) in enumerate(fired) if rule.category != "benign" and rule.severity != "info"), None)
+    # The log line of the root cause tells which customizer failed when all of them have an `ending`.
+    cause_line = None
+    if cause is not None:
+        cause_line = next((e.line for e in fired[cause][1][0] if e.source in ("customization.log", "input")), None)
+    timeline = builder.build(failed=state == "failed", error_line=cause_line)
     facts = _facts(timeline)
     findings = [_finding(rule, evidence, facts | groups) for rule, (evidence, groups) in fired]
-    findings.sort(key=_rank)
     primary = None
     # A succeeded or running build has notes, not a cause; unknown input (a pasted excerpt) may have one.
-    if state in ("failed", "unknown"):
-        primary = next((f for f in findings if f.category != "benign" and f.severity != "info"), None)
-    if primary is not None:
-        findings.remove(primary)
+    if cause is not None and state in ("failed", "unknown"):
+        primary = findings.pop(cause)
         findings.insert(0, primary)
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
@@ -104,7 +107,6 @@ def _finding(rule: Rule, evidence: tuple[Evidence, ...], facts: dict[str, str]) 
         fix=rule.fix,
         evidence=evidence,
         docs=rule.docs,
-        priority=rule.priority,
     )
 
 
@@ -129,8 +131,9 @@ def _position(evidence: Evidence) -> tuple[int, int]:
     return SOURCE_ORDER.get(evidence.source, 9), evidence.line or 0
 
 
-def _rank(finding: Finding) -> tuple:
-    first = _position(finding.evidence[0]) if finding.evidence else (9, 0)
-    return (finding.category == "benign", -finding.priority, first, finding.rule)
+def _rank(rule: Rule, evidence: tuple[Evidence, ...]) -> tuple:
+    """Benign last; then the most specific cause; then the one seen first."""
+    first = _position(evidence[0]) if evidence else (9, 0)
+    return (rule.category == "benign", -rule.priority, first, rule.id)
 
 

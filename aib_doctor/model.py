@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CATEGORIES = (
     "permissions",
@@ -80,7 +80,6 @@ class Finding:
     fix: str
     evidence: tuple[Evidence, ...]
     docs: tuple[str, ...]
-    priority: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,7 @@ class CustomizerRun:
     """"ok", "failed" (started, never ended, build failed) or "running" (log ends inside it)."""
     name: str | None = None
     start_line: int | None = None
+    end_line: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime
 
 from aib_doctor.model import PHASES, CustomizerRun, FailedStep, Timeline
 
@@ -38,8 +39,6 @@ def timestamp(text: str) -> str | None:
 def _seconds_between(start: str | None, end: str | None) -> int | None:
     if not start or not end:
         return None
-    from datetime import datetime
-
     delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
     return max(int(delta.total_seconds()), 0)
 
@@ -70,7 +69,7 @@ class TimelineBuilder:
             self._open.append(run.index)
             self._runs.append(run)
         elif kind == "end":
-            self._end(_clean(groups["type"]), timestamp(text))
+            self._end(_clean(groups["type"]), timestamp(text), lineno)
         elif kind == "connect":
             self._phases.add("connect")
             if "WinRM" in text:
@@ -91,22 +90,30 @@ class TimelineBuilder:
         else:
             self._phases.add(kind)
 
-    def _end(self, kind: str, when: str | None) -> None:
+    def _end(self, kind: str, when: str | None, lineno: int | None) -> None:
         for position in range(len(self._open) - 1, -1, -1):
             index = self._open[position]
             run = self._runs[index]
             if run.type == kind:
                 del self._open[position]
-                self._runs[index] = replace(run, ended=when, seconds=_seconds_between(run.started, when), status="ok")
+                self._runs[index] = replace(run, ended=when, seconds=_seconds_between(run.started, when), status="ok", end_line=lineno)
                 return
 
-    def build(self, failed: bool | None = None) -> Timeline:
-        """The timeline; `failed` overrides the log's own verdict when the status knows better."""
+    def build(self, failed: bool | None = None, error_line: int | None = None) -> Timeline:
+        """The timeline; `failed` overrides the log's own verdict when the status knows better.
+
+        `error_line` is the log line of the diagnosed error: when every customizer has an `ending`
+        marker (Packer prints one even for a provisioner that failed), the run around it failed.
+        """
         failed = self.failed if failed is None else failed
         runs = list(self._runs)
         if failed:
             for index in self._open:
                 runs[index] = replace(runs[index], status="failed")
+            if not self._open and error_line is not None:
+                for run in runs:
+                    if run.start_line is not None and run.start_line <= error_line <= (run.end_line or 0):
+                        runs[run.index] = replace(run, status="failed")
         phases = tuple(p for p in PHASES if p in self._phases)
         return Timeline(
             operation_id=self.operation_id,
@@ -118,12 +125,13 @@ class TimelineBuilder:
         )
 
     def _failed_step(self, runs: list[CustomizerRun], phases: tuple[str, ...]) -> FailedStep | None:
-        if self._open:
-            run = runs[self._open[-1]]
-            label = describe_run(run)
+        failed = [run for run in runs if run.status == "failed"]
+        if failed:
+            run = failed[-1]
             when = f" at {run.started.replace('T', ' ')}" if run.started else ""
             phase = "deprovision" if run.name == "deprovisioning" else "customize"
-            return FailedStep(phase, run.index, f"{label} started{when} and never ended")
+            outcome = "and never ended" if run.ended is None else f"and failed after {run.seconds}s"
+            return FailedStep(phase, run.index, f"{describe_run(run)} started{when} {outcome}")
         reached = [p for p in phases if p not in ("cleanup", "finished")]
         if not reached:
             return None

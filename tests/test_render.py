@@ -17,7 +17,6 @@ PRIMARY = Finding(
     fix="Fix the script.",
     evidence=(Evidence("customization.log", 39, "Script exited with non-zero exit status: 100."),),
     docs=("https://example.test/doc",),
-    priority=55,
 )
 WRAPPER = Finding(
     rule="AIB006",
@@ -29,7 +28,6 @@ WRAPPER = Finding(
     fix="Read the log.",
     evidence=(Evidence("lastRunStatus", 1, "Packer build command has failed | exit status 1"),),
     docs=(),
-    priority=10,
 )
 TIMELINE = Timeline(
     operation_id="a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",

@@ -59,3 +59,22 @@ def test_failure_before_any_customizer_names_the_phase():
     log = "PACKER OUT ==> azure-arm: Deploying deployment template ...\nPACKER OUT Build 'azure-arm' errored: boom\n"
     step = diagnose_source("customization.log", log).timeline.failed_step
     assert step.phase == "deploy" and step.customizer is None
+
+
+def test_failed_step_when_packer_printed_ending_for_the_failed_provisioner():
+    log = "\n".join(
+        [
+            "PACKER ERR 2020/01/01 10:00:00 [INFO] (telemetry) Starting provisioner shell",
+            "PACKER ERR 2020/01/01 10:00:05 [INFO] (telemetry) ending shell",
+            "PACKER ERR 2020/01/01 10:00:06 [INFO] (telemetry) Starting provisioner powershell",
+            "PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 5. Allowed exit codes are: [0]",
+            "PACKER ERR 2020/01/01 10:00:09 [INFO] (telemetry) ending powershell",
+            "PACKER OUT Build 'azure-arm' errored: Script exited with non-zero exit status: 5",
+        ]
+    )
+    report = diagnose_source("customization.log", log)
+    assert [c.status for c in report.timeline.customizers] == ["ok", "failed"]
+    assert report.timeline.failed_step.description == (
+        "the powershell customizer (#2) started at 2020-01-01 10:00:06 and failed after 3s"
+    )
+    assert "The failing step was the powershell customizer (#2); it exited with code 5." in report.primary.cause
