@@ -17,7 +17,14 @@ demo: $(STAMP)
 	@$(BIN)/aib-doctor analyze fixtures/logs/windows-sysprep-timing-failed.log; code=$$?; \
 	  echo "(exit code $$code: 1 means a failure was found and explained)"; test $$code -eq 1
 
-test: $(STAMP)
+# Azurite, the Azure Blob emulator the tests start on 127.0.0.1 (npm, pinned in package.json).
+AZURITE := node_modules/.bin/azurite-blob
+
+$(AZURITE): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $(AZURITE)
+
+test: $(STAMP) $(AZURITE)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -27,3 +27,54 @@ def diagnose_source(source: str, text: str, status=None):
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog()
+
+
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """A real Azurite blob server on 127.0.0.1 and a free port; yields its blob endpoint URL."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = ROOT / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists():
+        raise RuntimeError("Azurite is not installed: run `make test`, which runs `npm install` first")
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("azurite")
+    proc = subprocess.Popen(
+        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(workdir),
+         "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("Azurite did not start")
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}/devstoreaccount1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
