@@ -111,7 +111,7 @@ def analyze(
     catalog = load_catalog()
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" else None)
-    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject)
+    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)
 

@@ -12,6 +12,7 @@ from typing import Sequence
 from aib_doctor.catalog import Catalog, fill_details
 from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
 from aib_doctor.scan import PatternTable, ScanResult
+from aib_doctor.template_facts import name_customizers, template_facts
 from aib_doctor.timeline import TimelineBuilder, describe_run
 
 EVIDENCE_PER_FINDING = 6
@@ -41,8 +42,11 @@ def diagnose(
     table: PatternTable,
     status: BuildStatus | None = None,
     subject: dict | None = None,
+    template: dict | None = None,
 ) -> Report:
-    builder = _log_timeline(scans)
+    """`template` (the resource as ARM returns it) adds its VM size, timeout and customizer names."""
+    logs = [s for s in scans if s.source in ("customization.log", "input")]
+    builder = logs[0].timeline if logs else TimelineBuilder()
     fired = [(rule, hits) for rule in catalog if (hits := _fire(rule, table, scans))]
     state = build_state(status)
     if state is None:
@@ -55,7 +59,11 @@ def diagnose(
     if cause is not None:
         cause_line = next((e.line for e in fired[cause][1][0] if e.source in ("customization.log", "input")), None)
     timeline = builder.build(failed=state == "failed", error_line=cause_line)
-    facts = _facts(timeline)
+    facts = {}
+    if template is not None:
+        timeline = name_customizers(timeline, template, whole_log=bool(logs) and logs[0].numbered)
+        facts = template_facts(template)
+    facts |= _facts(timeline)
     findings = [_finding(rule, evidence, facts | groups) for rule, (evidence, groups) in fired]
     primary = None
     # A succeeded or running build has notes, not a cause; unknown input (a pasted excerpt) may have one.
@@ -66,11 +74,6 @@ def diagnose(
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
     return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
-
-
-def _log_timeline(scans: Sequence[ScanResult]) -> TimelineBuilder:
-    logs = [s for s in scans if s.source in ("customization.log", "input")]
-    return logs[0].timeline if logs else TimelineBuilder()
 
 
 def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]):

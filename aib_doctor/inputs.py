@@ -33,6 +33,7 @@ class Intake:
     scans: tuple[ScanResult, ...]
     status: BuildStatus | None
     subject: dict
+    template: dict | None = None
 
 
 def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) -> Intake:
@@ -147,14 +148,13 @@ def template_intake(template: dict, table: PatternTable, subject: dict, logs: tu
     for key in ("id", "name"):
         if template.get(key):
             subject[key] = template[key]
-    return Intake(tuple(status_scans(status, table)) + logs, status, subject)
+    return Intake(tuple(status_scans(status, table)) + logs, status, subject, template)
 
 
 def _read_bundle(folder: Path, table: PatternTable) -> Intake:
-    """A folder written by `fetch-log --bundle`, or any folder holding template.json and/or logs."""
-    logs = sorted(folder.glob("*.log")) + sorted(folder.glob("*/*.log"))
+    """A folder written by `fetch-log --bundle`, or any folder holding template.json and/or *.log files."""
     # customization.log first: the timeline comes from the first log scanned.
-    logs.sort(key=lambda p: (p.name != "customization.log", str(p)))
+    logs = sorted(folder.glob("*.log"), key=lambda p: (p.name != "customization.log", p.name))
     scans = []
     for log in logs:
         with log.open("rb") as handle:

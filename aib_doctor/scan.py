@@ -81,14 +81,17 @@ class ScanResult:
     timeline: TimelineBuilder
     error_lines: tuple[Evidence, ...]
     lines: int
+    numbered: bool = True
+    """False when only a window of the log was read (line numbers unknown)."""
 
 
 class Scan:
     """Feed blocks of one source in order; `result()` when done."""
 
-    def __init__(self, table: PatternTable, source: str) -> None:
+    def __init__(self, table: PatternTable, source: str, numbered: bool = True) -> None:
         self._table = table
         self.source = source
+        self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder()
         self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
@@ -130,7 +133,7 @@ class Scan:
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
     def _evidence(self, lineno: int, text: str) -> Evidence:
-        return Evidence(self.source, lineno, redact(text.strip()))
+        return Evidence(self.source, lineno if self._numbered else None, redact(text.strip()))
 
     def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str) -> None:
         rule = entry.rule
@@ -150,7 +153,7 @@ class Scan:
 
     def result(self) -> ScanResult:
         errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines)
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered)
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

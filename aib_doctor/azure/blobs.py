@@ -1,0 +1,174 @@
+"""The `packerlogs` container: run folders, ranged reads of a log, and resumable parallel downloads."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code
+from aib_doctor.azure.storage import LogUnavailable, StorageAccount, account_key
+from aib_doctor.errors import AzureAccessError
+
+CONTAINER = "packerlogs"
+PART = 4 << 20
+PARALLEL = 4
+ATTEMPTS = 5
+_SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class RunLogs:
+    """One run's folder in packerlogs."""
+
+    folder: str
+    last_modified: str
+    size: int
+    """Size of customization.log."""
+    logs: tuple[str, ...]
+    """Blob names: customization.log first, then validation.log when present."""
+
+
+class BlobRangeReader:
+    """size() and read(offset, length) over one blob; counts what it fetched."""
+
+    def __init__(self, blob_client) -> None:
+        self._blob = blob_client
+        self._size: int | None = None
+        self.bytes_read = 0
+        self.ranges: list[tuple[int, int]] = []
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = self._blob.get_blob_properties().size
+        return self._size
+
+    def read(self, offset: int, length: int) -> Iterator[bytes]:
+        if length <= 0:
+            return
+        self.ranges.append((offset, length))
+        for chunk in self._blob.download_blob(offset=offset, length=length).chunks():
+            self.bytes_read += len(chunk)
+            yield chunk
+
+
+class LogStore:
+    def __init__(self, container_client, account: StorageAccount) -> None:
+        self._container = container_client
+        self.account = account
+
+    def runs(self) -> list[RunLogs]:
+        """Run folders holding a customization.log, newest first by the log's last-modified time."""
+        folders: dict[str, dict] = {}
+        for blob in self._container.list_blobs():
+            folder, _, leaf = blob.name.rpartition("/")
+            if leaf in ("customization.log", "validation.log") and _SAFE_FOLDER.match(folder or "-"):
+                folders.setdefault(folder, {})[leaf] = blob
+        runs = []
+        for folder, blobs in folders.items():
+            main = blobs.get("customization.log")
+            if main is None:
+                continue
+            names = [f"{folder}/customization.log"] + ([f"{folder}/validation.log"] if "validation.log" in blobs else [])
+            runs.append(RunLogs(folder, main.last_modified.isoformat(), main.size, tuple(names)))
+        return sorted(runs, key=lambda r: r.last_modified, reverse=True)
+
+    def reader(self, blob_name: str) -> BlobRangeReader:
+        return BlobRangeReader(self._container.get_blob_client(blob_name))
+
+    def download(self, blob_name: str, target: Path, progress: Callable[[int, int], None] | None = None) -> int:
+        """The whole blob into target, written atomically; each part is retried from where it broke."""
+        blob = self._container.get_blob_client(blob_name)
+        size = blob.get_blob_properties().size
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        done = [0]
+        try:
+            parts = [(start, min(PART, size - start)) for start in range(0, size, PART)]
+
+            def fetch(part: tuple[int, int]) -> None:
+                start, length = part
+                got, attempts = 0, 0
+                while got < length:
+                    try:
+                        for chunk in blob.download_blob(offset=start + got, length=length - got).chunks():
+                            os.pwrite(fd, chunk, start + got)
+                            got += len(chunk)
+                            done[0] += len(chunk)
+                            if progress:
+                                progress(done[0], size)
+                    except Exception as exc:  # a dropped connection: resume this part with a ranged read
+                        attempts += 1
+                        if attempts >= ATTEMPTS or not _transient(exc):
+                            raise
+
+            with ThreadPoolExecutor(PARALLEL) as pool:
+                list(pool.map(fetch, parts))
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(temporary, target)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            temporary.unlink(missing_ok=True)
+            raise
+        return size
+
+
+def _transient(exc: Exception) -> bool:
+    from azure.core.exceptions import IncompleteReadError, ServiceRequestError, ServiceResponseError
+
+    return isinstance(exc, (IncompleteReadError, ServiceRequestError, ServiceResponseError, ConnectionError))
+
+
+def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: str) -> tuple[LogStore, list[RunLogs], list[str]]:
+    """The container with working credentials, its runs, and notes to show the user (a fallback taken)."""
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    notes: list[str] = []
+    # Entra ID tokens are sent only over TLS; an http endpoint is an emulator, reached with its key.
+    login_possible = account.blob_endpoint.startswith("https://")
+    modes = {"login": ["login"], "key": ["key"], "auto": ["login", "key"] if login_possible else ["key"]}[auth_mode]
+    for mode in modes:
+        store = _store(session, account, mode)
+        try:
+            return store, store.runs(), notes
+        except ResourceNotFoundError:
+            raise LogUnavailable(
+                f"storage account {account.name!r} has no {CONTAINER!r} container: no build has written a log there yet"
+            ) from None
+        except HttpResponseError as exc:
+            code = error_code(exc)
+            if code == "AuthorizationPermissionMismatch" and mode == "login":
+                advice = (
+                    f"your identity has no data-plane role on storage account {account.name!r}; "
+                    f"'Storage Blob Data Reader' on {account.id} lets it read the logs with Entra ID"
+                )
+                if mode != modes[-1]:
+                    notes.append(f"{advice}. Falling back to the account key (--auth-mode key).")
+                    continue
+                raise AzureAccessError(advice + ", or use --auth-mode key") from None
+            if code == "KeyBasedAuthenticationNotPermitted":
+                raise AzureAccessError(
+                    f"storage account {account.name!r} does not allow shared-key access; grant 'Storage Blob Data Reader' "
+                    f"on {account.id} and use --auth-mode login"
+                ) from None
+            raise access_error(exc, f"listing logs in {account.name}/{CONTAINER}") from None
+        except Exception as exc:
+            raise access_error(exc, f"listing logs in {account.name}/{CONTAINER}") from None
+    raise AssertionError("unreachable: every mode either returns or raises")
+
+
+def _store(session: AzureSession, account: StorageAccount, mode: str) -> LogStore:
+    from azure.storage.blob import BlobServiceClient
+
+    if mode == "login":
+        credential = session.credential
+    else:
+        credential = {"account_name": account.name, "account_key": account_key(session, account)}
+    service = BlobServiceClient(account.blob_endpoint, credential=credential, **CLIENT_OPTIONS)
+    return LogStore(service.get_container_client(CONTAINER), account)

@@ -1,0 +1,48 @@
+"""Image templates and their run outputs, as REST-shaped dicts (camelCase, as ARM returns them)."""
+
+from __future__ import annotations
+
+import difflib
+
+from aib_doctor.azure import AzureSession, access_error, error_code
+from aib_doctor.errors import AzureAccessError
+
+
+def get_template(session: AzureSession, resource_group: str, name: str) -> dict:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+    operations = session.client("imagebuilder").virtual_machine_image_templates
+    try:
+        return operations.get(resource_group, name).as_dict()
+    except ResourceNotFoundError as exc:
+        if error_code(exc) == "ResourceGroupNotFound":
+            raise AzureAccessError(f"resource group {resource_group!r} not found in subscription {session.subscription}") from None
+        raise AzureAccessError(f"template {name!r} not found in resource group {resource_group!r}{_suggest(session, resource_group, name)}") from None
+    except HttpResponseError as exc:
+        raise access_error(exc, f"reading template {name!r} in {resource_group!r}") from None
+    except Exception as exc:  # credentials, network: all one clear line
+        raise access_error(exc, f"reading template {name!r} in {resource_group!r}") from None
+
+
+def _suggest(session: AzureSession, resource_group: str, name: str) -> str:
+    try:
+        names = [t.name for t in session.client("imagebuilder").virtual_machine_image_templates.list_by_resource_group(resource_group)]
+    except Exception:  # the suggestion is a courtesy; the not-found message stands without it
+        return ""
+    if not names:
+        return "; the group holds no image templates"
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or sorted(names)[:5]
+    return "; did you mean " + ", ".join(repr(n) for n in close) + "?"
+
+
+def run_outputs(session: AzureSession, resource_group: str, name: str) -> list[dict]:
+    from azure.core.exceptions import HttpResponseError
+
+    try:
+        outputs = session.client("imagebuilder").virtual_machine_image_templates.list_run_outputs(resource_group, name)
+        return [
+            {"name": o.name, "artifactId": o.properties.artifact_id, "artifactUri": o.properties.artifact_uri}
+            for o in outputs
+        ]
+    except HttpResponseError as exc:
+        raise access_error(exc, f"listing run outputs of {name!r}") from None

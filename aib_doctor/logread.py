@@ -1,0 +1,89 @@
+"""Diagnose a remote log by reading its tail first, widening only until the evidence is in hand.
+
+The reader is anything with `size()` and `read(offset, length)` yielding byte chunks (the blob
+adapter in production, a file in tests). Each widening re-reads from a point four times further
+back, so the bytes read stay within 4/3 of the final window. A window that does not start at the
+beginning of the log drops its first, partial line and numbers no lines (their position is unknown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Protocol, Sequence
+
+from aib_doctor.catalog import Catalog
+from aib_doctor.diagnose import diagnose
+from aib_doctor.model import BuildStatus, Report
+from aib_doctor.scan import PatternTable, Scan, ScanResult
+from aib_doctor.logstream import iter_blocks
+
+FIRST_WINDOW = 1 << 20
+GROWTH = 4
+
+
+class RangeReader(Protocol):
+    def size(self) -> int: ...
+
+    def read(self, offset: int, length: int) -> Iterable[bytes]: ...
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    size: int
+    start: int
+    bytes_read: int
+
+
+def _drop_partial_first_line(chunks: Iterable[bytes]) -> Iterable[bytes]:
+    dropping = True
+    for chunk in chunks:
+        if dropping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                continue
+            chunk, dropping = chunk[newline + 1 :], False
+        yield chunk
+
+
+def scan_window(reader: RangeReader, table: PatternTable, start: int, size: int) -> ScanResult:
+    chunks = reader.read(start, size - start)
+    scan = Scan(table, "customization.log", numbered=start == 0)
+    for block in iter_blocks(_drop_partial_first_line(chunks) if start else chunks):
+        scan.feed(block)
+    return scan.result()
+
+
+def evidence_in_hand(report: Report) -> bool:
+    """The root cause is in the log window and so is the start of the step that failed."""
+    primary = report.primary
+    if primary is None or not any(e.source == "customization.log" for e in primary.evidence):
+        return False
+    step = report.timeline.failed_step
+    return step is not None and step.customizer is not None
+
+
+def diagnose_log(
+    reader: RangeReader,
+    catalog: Catalog,
+    table: PatternTable,
+    status_scans: Sequence[ScanResult],
+    status: BuildStatus | None,
+    subject: dict,
+    template: dict | None = None,
+    full: bool = False,
+    first_window: int = FIRST_WINDOW,
+) -> tuple[Report, LogWindow]:
+    size = reader.size()
+    window = size if full else min(size, first_window)
+    read = 0
+    while True:
+        start = size - window
+        scan = scan_window(reader, table, start, size)
+        read += size - start
+        report = diagnose([*status_scans, scan], catalog, table, status, subject, template)
+        running = report.status == "running"
+        if start == 0 or evidence_in_hand(report) or (running and report.primary is None):
+            log_window = LogWindow(size, start, read)
+            subject = dict(report.subject, log={**subject.get("log", {}), "size": size, "read_from": start, "bytes_read": read})
+            return replace(report, subject=subject), log_window
+        window = min(size, window * GROWTH)
