@@ -9,6 +9,8 @@ import functools
 import json
 import sys
 import traceback
+from enum import Enum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -24,9 +26,11 @@ from aib_doctor.render import Format, render
 from aib_doctor.render.text_report import render_text
 from aib_doctor.scan import pattern_table
 
-EXIT_CODES_HELP = """Exit codes: 0 nothing wrong; 1 a failure was found and explained; 2 usage error or
-unreadable input; 3 a failure was found but no rule explains it; 4 Azure or the log could not be
-reached; 5 internal error (a bug; rerun with --debug); 130 interrupted."""
+EXIT_CODES_HELP = (
+    "Exit codes: 0 nothing wrong; 1 a failure was found and explained; 2 usage error or unreadable input; "
+    "3 a failure was found but no rule explains it; 4 Azure or the log could not be reached; "
+    "5 internal error (a bug; rerun with --debug); 130 interrupted."
+)
 
 app = typer.Typer(
     name="aib-doctor",
@@ -39,6 +43,22 @@ app = typer.Typer(
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OutputOption = typer.Option(Format.text, "--output", "-o", help="Report format.", case_sensitive=False)
+
+
+class AuthMode(str, Enum):
+    auto = "auto"
+    login = "login"
+    key = "key"
+
+
+GroupOption = typer.Option(..., "--resource-group", "-g", help="The template's resource group.")
+SubscriptionOption = typer.Option(None, "--subscription", help="Else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default.")
+AuthOption = typer.Option(
+    AuthMode.auto,
+    "--auth-mode",
+    case_sensitive=False,
+    help="How to read the log blob: login (Entra ID), key (account key via ARM listKeys), auto (login, then key).",
+)
 
 
 def exit_code_for(report: Report) -> ExitCode:
@@ -114,6 +134,78 @@ def analyze(
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)
+
+
+@app.command()
+@command
+def template(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The image template's name."),
+    resource_group: str = GroupOption,
+    subscription: str = SubscriptionOption,
+    auth_mode: AuthMode = AuthOption,
+    full_log: bool = typer.Option(False, "--full-log", help="Read the whole log, not just enough of its tail."),
+    output: Format = OutputOption,
+) -> ExitCode:
+    """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
+    from aib_doctor.azure import connect
+    from aib_doctor.remote import diagnose_template
+
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    result = diagnose_template(connect(subscription), resource_group, name, catalog, table, auth_mode.value, full_log)
+    for note in result.notes:
+        stderr.print(f"aib-doctor: {note}", markup=False)
+    emit(result.report, output)
+    return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
+
+
+@app.command("fetch-log")
+@command
+def fetch_log(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The image template's name."),
+    resource_group: str = GroupOption,
+    subscription: str = SubscriptionOption,
+    output_file: Path = typer.Option(None, "--output-file", "-o", help="Where to write the log (a folder with --run all)."),
+    run: str = typer.Option("latest", "--run", help="latest, a run folder GUID, or all."),
+    bundle: Path = typer.Option(None, "--bundle", help="Write template.json, status.json and the logs, redacted, into this folder."),
+    force: bool = typer.Option(False, "--force", help="Replace existing files."),
+    auth_mode: AuthMode = AuthOption,
+) -> ExitCode:
+    """Download a template's customization.log (and validation.log), or a redacted bundle for offline analysis."""
+    from aib_doctor.azure import connect
+    from aib_doctor.azure.storage import LogUnavailable
+    from aib_doctor.azure.templates import get_template
+    from aib_doctor.fetch import fetch_logs, write_bundle
+    from aib_doctor.remote import locate_logs
+
+    session = connect(subscription)
+    document = get_template(session, resource_group, name)
+    located = locate_logs(session, resource_group, name, document, auth_mode.value, run)
+    for note in located.notes:
+        stderr.print(f"aib-doctor: {note}", markup=False)
+    if not located.selected:
+        raise LogUnavailable(f"no log in {located.staging_group}/packerlogs yet: the build has not written one")
+    with _progress() as progress:
+        if bundle is not None:
+            written = write_bundle(bundle, document, located, force, progress)
+        else:
+            written = fetch_logs(name, located, output_file, run == "all", force, progress)
+    for path, size in written:
+        stderr.print(f"aib-doctor: wrote {path} ({size:,} bytes)", markup=False)
+    return ExitCode.OK
+
+
+def _progress():
+    """A rich progress bar on a terminal; a silent stand-in otherwise."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    if not stderr.is_terminal:
+        return nullcontext(None)
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
 
 
 def _rule_dict(rule: Rule) -> dict:

@@ -1,0 +1,60 @@
+"""`fetch-log`: write run logs to files, or a redacted bundle that `analyze DIR` reads back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from aib_doctor.files import make_private_folder, redacted_chunks, refuse_to_overwrite, write_atomic
+from aib_doctor.inputs import template_status
+from aib_doctor.redact import redact
+
+
+def _hook(progress, label: str):
+    if progress is None:
+        return None
+    task = progress.add_task(label, total=None)
+    return lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def fetch_logs(name: str, located, output: Path | None, every_run: bool, force: bool, progress) -> list[tuple[Path, int]]:
+    """Single run: one file (default <template>-customization.log). --run all: <folder>/<run>/<log>."""
+    written = []
+    if not every_run:
+        run = located.selected[0]
+        target = output or Path(f"{name}-customization.log")
+        refuse_to_overwrite(target, force)
+        size = located.store.download(run.logs[0], target, _hook(progress, run.logs[0]))
+        return [(target, size)]
+    folder = output or Path(f"{name}-logs")
+    for run in located.selected:
+        (folder / run.folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+        for blob in run.logs:
+            target = folder / blob  # run folders are checked to be plain names: nothing escapes the folder
+            refuse_to_overwrite(target, force)
+            written.append((target, located.store.download(blob, target, _hook(progress, blob))))
+    return written
+
+
+def write_bundle(folder: Path, document: dict, located, force: bool, progress) -> list[tuple[Path, int]]:
+    """template.json, status.json and the selected run's logs at the top; with several runs, runs/<run>/ too."""
+    make_private_folder(folder, force)
+    written = []
+    text = redact(json.dumps(document, indent=2, default=str)) + "\n"
+    written.append((folder / "template.json", write_atomic(folder / "template.json", [text.encode()])))
+    status = json.dumps(asdict(template_status(document)), indent=2) + "\n"
+    written.append((folder / "status.json", write_atomic(folder / "status.json", [redact(status).encode()])))
+    first, *others = located.selected
+    places = [(first, folder)] + [(run, folder / "runs" / run.folder) for run in others]
+    for run, place in places:
+        place.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for blob in run.logs:
+            target = place / blob.rsplit("/", 1)[-1]
+            raw = target.with_name(f".{target.name}.raw")
+            try:
+                located.store.download(blob, raw, _hook(progress, blob))
+                written.append((target, write_atomic(target, redacted_chunks(raw))))
+            finally:
+                raw.unlink(missing_ok=True)
+    return written

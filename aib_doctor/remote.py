@@ -1,0 +1,144 @@
+"""From a template name to a report: fetch the template, find its newest log, read it tail-first, diagnose.
+
+This module composes the Azure adapters (aib_doctor.azure) with the pure core; it holds the order of
+the look-ups and what to do when one of them comes back empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aib_doctor.catalog import Catalog
+from aib_doctor.diagnose import build_state, diagnose
+from aib_doctor.errors import InputError
+from aib_doctor.inputs import status_scans, template_status
+from aib_doctor.logread import diagnose_log
+from aib_doctor.model import Report
+from aib_doctor.scan import PatternTable
+from aib_doctor.staging import choose_staging_group, parse_log_location
+from aib_doctor.template_facts import properties, template_facts
+
+
+@dataclass
+class LocatedLog:
+    store: object
+    """aib_doctor.azure.blobs.LogStore"""
+    runs: list
+    """Every run folder with a log, newest first (RunLogs)."""
+    selected: list
+    staging_group: str
+    route: str
+    notes: list[str] = field(default_factory=list)
+
+
+def locate_logs(session, resource_group: str, name: str, template: dict, auth_mode: str, run: str = "latest") -> LocatedLog:
+    """The staging group, its storage account, and the run folder(s) asked for."""
+    from aib_doctor.azure.blobs import open_log_store
+    from aib_doctor.azure.storage import LogUnavailable, list_groups, storage_accounts
+
+    props = properties(template)
+    location = parse_log_location((props.get("lastRunStatus") or {}).get("message"))
+
+    def groups():  # listed only when the message and the template name no group
+        yield from list_groups(session)
+
+    choice = choose_staging_group(resource_group, name, props, groups())
+    if choice is None:
+        raise LogUnavailable(
+            f"no staging resource group found for template {name!r}: none is named in its status, properties or tags, "
+            f"and no group is named IT_{resource_group}_{name}_<guid>; it was probably deleted, and the logs with it"
+        )
+    accounts = storage_accounts(session, choice.group)
+    if location and location.account:
+        accounts = [a for a in accounts if a.name == location.account] or accounts
+    if not accounts:
+        raise LogUnavailable(
+            f"the staging resource group {choice.group!r} holds no storage account: the logs are gone "
+            "(the build's resources were removed, or the group was emptied by hand)"
+        )
+    store, runs, notes = open_log_store(session, accounts[0], auth_mode)
+    return LocatedLog(store, runs, _select(runs, run, location), choice.group, choice.route, notes)
+
+
+def _select(runs: list, run: str, location) -> list:
+    if not runs:
+        return []
+    if run == "all":
+        return runs
+    if run == "latest":
+        # The status message names the exact run that failed; otherwise the newest by last-modified time.
+        named = location.blob.split("/")[0] if location and location.blob else None
+        return [next((r for r in runs if r.folder == named), runs[0])]
+    match = [r for r in runs if r.folder.lower() == run.lower()]
+    if not match:
+        raise InputError(f"no run {run!r} in packerlogs; runs there: " + ", ".join(r.folder for r in runs))
+    return match
+
+
+@dataclass
+class TemplateDiagnosis:
+    report: Report
+    notes: list[str]
+    log_unavailable: bool = False
+    """The build needed its log and it could not be read (exit 4 even with a report)."""
+
+
+def diagnose_template(
+    session,
+    resource_group: str,
+    name: str,
+    catalog: Catalog,
+    table: PatternTable,
+    auth_mode: str = "auto",
+    full_log: bool = False,
+) -> TemplateDiagnosis:
+    from aib_doctor.azure.storage import LogUnavailable
+    from aib_doctor.azure.templates import get_template, run_outputs
+
+    template = get_template(session, resource_group, name)
+    status = template_status(template)
+    facts = template_facts(template)
+    subject = {
+        "kind": "template",
+        "name": name,
+        "resource_group": resource_group,
+        "subscription": session.subscription,
+        "id": template.get("id"),
+        "vm_size": (properties(template).get("vmProfile") or {}).get("vmSize"),
+        "build_timeout_minutes": int(facts["timeout_minutes"]),
+        "provisioning_state": status.provisioning_state,
+        "run_state": status.run_state,
+        "run_sub_state": status.run_sub_state,
+        "start_time": status.start_time,
+        "end_time": status.end_time,
+    }
+    scans = status_scans(status, table)
+    state = build_state(status)
+    notes: list[str] = []
+    # A submission failure has no log; a succeeded build needs none; a template never run has none.
+    if (status.provisioning_state or "").lower() == "failed" or state in (None, "succeeded"):
+        if state == "succeeded":
+            subject["outputs"] = run_outputs(session, resource_group, name)
+        elif state is None:
+            notes.append(f"template {name!r} has not run yet (provisioningState {status.provisioning_state})")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes)
+    try:
+        located = locate_logs(session, resource_group, name, template, auth_mode)
+    except LogUnavailable as exc:
+        notes.append(f"log unavailable: {exc}")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes, state == "failed")
+    notes += located.notes
+    if not located.selected:
+        queued = (status.run_sub_state or "").lower() == "queued"
+        notes.append("no log yet: the build is queued" if queued else f"no log in {located.staging_group}/packerlogs yet")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes, state == "failed")
+    run = located.selected[0]
+    subject["log"] = {
+        "account": located.store.account.name,
+        "staging_resource_group": located.staging_group,
+        "found_by": located.route,
+        "blob": run.logs[0],
+    }
+    reader = located.store.reader(run.logs[0])
+    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log)
+    return TemplateDiagnosis(report, notes)
