@@ -54,4 +54,4 @@ def account_key(session: AzureSession, account: StorageAccount) -> str:
         keys = session.client("storage").storage_accounts.list_keys(account.resource_group, account.name)
     except Exception as exc:
         raise access_error(exc, f"reading the keys of storage account {account.name!r} (needs Microsoft.Storage/storageAccounts/listkeys/action)") from None
-    return keys.keys[0].value
+    return keys.keys_property[0].value
