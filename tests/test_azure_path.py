@@ -289,3 +289,196 @@ def test_no_subscription_is_a_usage_error(arm, azurite, monkeypatch):
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID")
     result = cli("template", "win01", "-g", RG)
     assert result.exit_code == 2 and "no subscription known" in result.stderr
+
+
+# --- reading only what is needed ----------------------------------------------------------------
+
+
+def big_log(megabytes: int) -> bytes:
+    """The sysprep failure with megabytes of remote output between the first customizer and the deprovisioning step."""
+    lines = SYSPREP_LOG.splitlines(keepends=True)
+    split = next(i for i, line in enumerate(lines) if b"Found command:" in line) - 1
+    filler = (f"[{OPID}] PACKER OUT     azure-arm: Installing package 0042 of 4096: Contoso.Agent.Component ... done\n").encode()
+    body = filler * ((megabytes << 20) // len(filler))
+    return b"".join(lines[:split]) + body + b"".join(lines[split:])
+
+
+def test_64mb_log_diagnosed_from_a_small_tail(arm, azurite):
+    data = big_log(64)
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    report = diagnose().report
+    assert report.primary.rule == "AIB012"
+    log = report.subject["log"]
+    assert log["size"] == len(data)
+    assert log["bytes_read"] == 1 << 20  # one 1 MiB window held the failure and the step that failed
+    assert log["bytes_read"] < len(data) / 50
+    assert report.primary.evidence[0].line is None  # a tail window cannot number lines
+    assert report.timeline.failed_step.phase == "deprovision"
+
+
+def test_full_log_reads_everything_and_numbers_lines(arm, azurite):
+    data = big_log(3)
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    report = diagnose(full_log=True).report
+    assert report.subject["log"]["bytes_read"] == len(data)
+    assert report.primary.evidence[0].line == data[: data.index(b"Cannot find any service")].count(b"\n") + 1
+
+
+def test_window_widens_until_the_failed_step_starts(arm, azurite):
+    # The failing customizer starts 3 MiB before the end: 1 MiB and 4 MiB windows, 5 MiB read in all.
+    start = f"[{OPID}] PACKER ERR 2020/05/05 22:01:31 [INFO] (telemetry) Starting provisioner shell\n".encode()
+    line = f"[{OPID}] PACKER OUT     azure-arm: compiling module 7 of 9 ...\n".encode()
+    filler = line * ((3 << 20) // len(line))
+    end = f"[{OPID}] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 2. Allowed exit codes are: [0]\n".encode()
+    data = b"x\n" * (6 << 19) + start + filler + end
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    report = diagnose().report
+    assert report.primary.rule == "AIB017"
+    assert report.subject["log"]["bytes_read"] == (1 << 20) + (4 << 20)
+    assert report.timeline.failed_step.customizer == 0
+
+
+# --- fetch-log: files, resume, bundles --------------------------------------------------------
+
+
+def test_fetch_log_writes_the_whole_log_and_never_overwrites_unasked(arm, azurite, tmp_path):
+    data = big_log(9)
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    target = tmp_path / "c.log"
+    result = cli("fetch-log", "win01", "-g", RG, "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes() == data
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["c.log"]  # no temp file left behind
+    again = cli("fetch-log", "win01", "-g", RG, "-o", str(target))
+    assert again.exit_code == 2 and "already exists; pass --force" in again.stderr
+    assert cli("fetch-log", "win01", "-g", RG, "-o", str(target), "--force").exit_code == 0
+
+
+def test_fetch_log_resumes_after_a_dropped_connection(arm, azurite, tmp_path):
+    from dropping_proxy import DroppingProxy
+
+    data = big_log(6)
+    port = int(azurite.split(":")[2].split("/")[0])
+    proxy = DroppingProxy(port, drop_after=1 << 20)
+    try:
+        mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+        mock_storage(arm, STAGING, f"http://127.0.0.1:{proxy.port}/devstoreaccount1")
+        upload(azurite, f"{RUN}/customization.log", data)
+        target = tmp_path / "c.log"
+        result = cli("fetch-log", "win01", "-g", RG, "-o", str(target))
+        assert result.exit_code == 0, result.stderr
+        assert proxy.drops == 1
+        assert target.read_bytes() == data
+    finally:
+        proxy.close()
+
+
+def test_fetch_every_run_and_one_run_by_guid(arm, azurite, tmp_path):
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    first, second = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
+    upload(azurite, f"{first}/customization.log", b"run one\n")
+    upload(azurite, f"{second}/customization.log", b"run two\n")
+    upload(azurite, f"{second}/validation.log", b"validated\n")
+    folder = tmp_path / "logs"
+    assert cli("fetch-log", "win01", "-g", RG, "--run", "all", "-o", str(folder)).exit_code == 0
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*.log")) == [
+        f"{first}/customization.log", f"{second}/customization.log", f"{second}/validation.log"
+    ]
+    one = tmp_path / "one.log"
+    assert cli("fetch-log", "win01", "-g", RG, "--run", first, "-o", str(one)).exit_code == 0
+    assert one.read_bytes() == b"run one\n"
+    missing = cli("fetch-log", "win01", "-g", RG, "--run", "nope", "-o", str(tmp_path / "x.log"))
+    assert missing.exit_code == 2 and first in missing.stderr
+
+
+def test_bundle_round_trip_gives_the_same_report(arm, azurite, tmp_path):
+    secret_line = f"[{OPID}] PACKER OUT     azure-arm: downloading https://stor.blob.core.windows.net/c/tool.zip?sv=2022&sig=SUPERSECRETSIG\n".encode()
+    data = SYSPREP_LOG.replace(b"Directory: C:\\", secret_line.rstrip(b"\n").split(b"azure-arm: ")[1], 1)
+    assert b"SUPERSECRETSIG" in data
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    bundle = tmp_path / "bundle"
+    assert cli("fetch-log", "win01", "-g", RG, "--bundle", str(bundle)).exit_code == 0
+    assert sorted(p.name for p in bundle.iterdir()) == ["customization.log", "status.json", "template.json"]
+    assert all(b"SUPERSECRETSIG" not in p.read_bytes() for p in bundle.iterdir())
+    online = json.loads(cli("template", "win01", "-g", RG, "--full-log", "-o", "json").stdout)
+    offline_result = cli("analyze", str(bundle), "-o", "json")
+    assert offline_result.exit_code == 1
+    offline = json.loads(offline_result.stdout)
+    for key in ("status", "primary", "findings", "timeline"):
+        assert offline[key] == online[key], key
+    refused = cli("fetch-log", "win01", "-g", RG, "--bundle", str(bundle))
+    assert refused.exit_code == 2 and "not empty" in refused.stderr
+
+
+# --- auth modes, with the blob service mocked where Azurite cannot play the part ---------------
+
+BLOB = "https://aibstage01.blob.core.windows.net"
+LISTING = (
+    '<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="https://aibstage01.blob.core.windows.net/" '
+    'ContainerName="packerlogs"><Blobs><Blob><Name>9a8b/customization.log</Name><Properties>'
+    "<Last-Modified>Tue, 05 May 2020 22:59:41 GMT</Last-Modified><Etag>0x8D7F1</Etag><Content-Length>12</Content-Length>"
+    "<Content-Type>text/plain</Content-Type><BlobType>BlockBlob</BlobType></Properties></Blob></Blobs><NextMarker /></EnumerationResults>"
+)
+
+
+def _storage_error(code: str) -> tuple[int, dict, str]:
+    body = f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code><Message>denied</Message></Error>'
+    return 403, {"x-ms-error-code": code, "Content-Type": "application/xml"}, body
+
+
+def _account(arm):
+    mock_storage(arm, STAGING, BLOB + "/", key="a2V5a2V5a2V5a2V5a2V5a2V5")
+    from aib_doctor.azure import connect
+    from aib_doctor.azure.storage import storage_accounts
+
+    session = connect(None)
+    return session, storage_accounts(session, STAGING)[0]
+
+
+def test_auto_falls_back_to_the_key_and_says_which_role_would_avoid_it(arm, azurite):
+    from aib_doctor.azure.blobs import open_log_store
+
+    def listing(request):
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            return _storage_error("AuthorizationPermissionMismatch")
+        return 200, {"Content-Type": "application/xml"}, LISTING
+
+    arm.add_callback("GET", f"{BLOB}/packerlogs", callback=listing)
+    session, account = _account(arm)
+    _, runs, notes = open_log_store(session, account, "auto")
+    assert [r.folder for r in runs] == ["9a8b"]
+    assert "'Storage Blob Data Reader' on /subscriptions/" in notes[0] and "Falling back to the account key" in notes[0]
+    auths = [c.request.headers["Authorization"].split()[0] for c in arm.calls if c.request.url.startswith(BLOB)]
+    assert auths == ["Bearer", "SharedKey"]
+
+
+def test_login_only_reports_the_missing_role(arm, azurite):
+    from aib_doctor.azure.blobs import open_log_store
+    from aib_doctor.errors import AzureAccessError
+
+    arm.add_callback("GET", f"{BLOB}/packerlogs", callback=lambda r: _storage_error("AuthorizationPermissionMismatch"))
+    session, account = _account(arm)
+    with pytest.raises(AzureAccessError, match="Storage Blob Data Reader.*or use --auth-mode key"):
+        open_log_store(session, account, "login")
+
+
+def test_key_mode_when_shared_keys_are_disabled(arm, azurite):
+    from aib_doctor.azure.blobs import open_log_store
+    from aib_doctor.errors import AzureAccessError
+
+    arm.add_callback("GET", f"{BLOB}/packerlogs", callback=lambda r: _storage_error("KeyBasedAuthenticationNotPermitted"))
+    session, account = _account(arm)
+    with pytest.raises(AzureAccessError, match="does not allow shared-key access.*--auth-mode login"):
+        open_log_store(session, account, "key")
