@@ -163,3 +163,24 @@ def test_markdown_fence_survives_backticks_in_evidence():
     finding = Finding("AIB001", "a.b", "network", "error", "t", "c", "f", (Evidence("input", 1, "```oops"),), ())
     out = render(Report("failed", {}, finding, (finding,), Timeline()), Format.markdown)
     assert "````text\ninput:1: ```oops\n````" in out
+
+
+def test_template_subject_lines():
+    subject = {
+        "kind": "template",
+        "name": "win01",
+        "resource_group": "rg-images",
+        "run_state": "Failed",
+        "start_time": "2020-05-05T21:58:00Z",
+        "end_time": "2020-05-05T22:59:41Z",
+        "vm_size": "Standard_D1_v2",
+        "build_timeout_minutes": 60,
+        "log": {"account": "stg1", "blob": "9a8b/customization.log", "staging_resource_group": "IT_x", "size": 64 << 20, "bytes_read": 1 << 20},
+    }
+    text = render(Report("unknown", subject, None, (), Timeline()), Format.text)
+    assert text == (
+        "UNKNOWN  template win01 rg-images\n"
+        "Last run: Failed, 2020-05-05T21:58:00Z to 2020-05-05T22:59:41Z\n"
+        "Build VM: Standard_D1_v2; timeout 60 minutes\n"
+        "Log: stg1/packerlogs/9a8b/customization.log in IT_x (read the last 1.0 MB of 64.0 MB)\n"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aib_doctor.model import Finding, Report
-from aib_doctor.render.text_report import humanize_seconds, subject_line
+from aib_doctor.render.text_report import humanize_seconds, subject_details, subject_line
 
 
 def _escape_cell(text: str) -> str:
@@ -38,6 +38,9 @@ def _finding(finding: Finding) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     out = [f"## aib-doctor: {report.status}", "", f"Subject: {subject_line(report.subject)}", ""]
+    details = subject_details(report.subject)
+    if details:
+        out += [f"- {line}" for line in details] + [""]
     if report.primary:
         out += _finding(report.primary)
     elif report.status == "failed":

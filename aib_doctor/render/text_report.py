@@ -32,6 +32,29 @@ def subject_line(subject: dict) -> str:
     return " ".join(parts)
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def subject_details(subject: dict) -> list[str]:
+    """The run and the log behind a template report, one line each."""
+    lines = []
+    if subject.get("run_state"):
+        state = subject["run_state"] + (f" ({subject['run_sub_state']})" if subject.get("run_sub_state") else "")
+        span = " to ".join(t for t in (subject.get("start_time"), subject.get("end_time")) if t and not t.startswith("0001"))
+        lines.append(f"Last run: {state}" + (f", {span}" if span else ""))
+    if subject.get("vm_size") or subject.get("build_timeout_minutes"):
+        lines.append(f"Build VM: {subject.get('vm_size') or 'default size'}; timeout {subject.get('build_timeout_minutes')} minutes")
+    log = subject.get("log")
+    if log and log.get("blob"):
+        read = log.get("bytes_read", 0)
+        amount = "all of it" if read >= log.get("size", 0) else f"the last {_megabytes(read)} of {_megabytes(log['size'])}"
+        lines.append(f"Log: {log.get('account')}/packerlogs/{log['blob']} in {log.get('staging_resource_group')} (read {amount})")
+    for output in subject.get("outputs") or []:
+        lines.append(f"Output {output.get('name')}: {output.get('artifactId') or output.get('artifactUri')}")
+    return lines
+
+
 def _wrapped(out: Text, label: str, body: str) -> None:
     lines = textwrap.wrap(body, WIDTH - 9) or [""]
     out.append(f"  {label:<6} ", style="bold")
@@ -90,6 +113,8 @@ def render_text(report: Report) -> Text:
     out = Text()
     out.append(report.status.upper(), style=_STATUS_STYLE.get(report.status, "bold"))
     out.append(f"  {subject_line(report.subject)}\n")
+    for line in subject_details(report.subject):
+        out.append(line + "\n", style="dim")
     secondary = list(report.findings)
     if report.primary:
         out.append("\n")
