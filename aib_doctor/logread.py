@@ -72,7 +72,9 @@ def diagnose_log(
     template: dict | None = None,
     full: bool = False,
     first_window: int = FIRST_WINDOW,
+    extra_scans: Sequence[ScanResult] = (),
 ) -> tuple[Report, LogWindow]:
+    """`extra_scans` are read already (validation.log): they join every round of the diagnosis."""
     size = reader.size()
     window = size if full else min(size, first_window)
     read = 0
@@ -80,7 +82,7 @@ def diagnose_log(
         start = size - window
         scan = scan_window(reader, table, start, size)
         read += size - start
-        report = diagnose([*status_scans, scan], catalog, table, status, subject, template)
+        report = diagnose([*status_scans, scan, *extra_scans], catalog, table, status, subject, template)
         running = report.status == "running"
         if start == 0 or evidence_in_hand(report) or (running and report.primary is None):
             log_window = LogWindow(size, start, read)

@@ -12,7 +12,7 @@ from aib_doctor.catalog import Catalog
 from aib_doctor.diagnose import build_state, diagnose
 from aib_doctor.errors import InputError
 from aib_doctor.inputs import status_scans, template_status
-from aib_doctor.logread import diagnose_log
+from aib_doctor.logread import diagnose_log, scan_window
 from aib_doctor.model import Report
 from aib_doctor.scan import PatternTable
 from aib_doctor.staging import choose_staging_group, parse_log_location
@@ -139,6 +139,12 @@ def diagnose_template(
         "found_by": located.route,
         "blob": run.logs[0],
     }
+    # validation.log is small and written after the build: read it whole when the run has one.
+    extra = []
+    for blob in run.logs[1:]:
+        extra_reader = located.store.reader(blob)
+        extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
+    subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
-    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log)
+    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra)
     return TemplateDiagnosis(report, notes)

@@ -482,3 +482,31 @@ def test_key_mode_when_shared_keys_are_disabled(arm, azurite):
     session, account = _account(arm)
     with pytest.raises(AzureAccessError, match="does not allow shared-key access.*--auth-mode login"):
         open_log_store(session, account, "key")
+
+
+def test_download_that_keeps_failing_leaves_nothing_and_exits_4(arm, azurite, tmp_path):
+    from dropping_proxy import DroppingProxy
+
+    data = big_log(2)
+    port = int(azurite.split(":")[2].split("/")[0])
+    proxy = DroppingProxy(port, drop_after=64 << 10, drops=1000)
+    try:
+        mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+        mock_storage(arm, STAGING, f"http://127.0.0.1:{proxy.port}/devstoreaccount1")
+        upload(azurite, f"{RUN}/customization.log", data)
+        result = cli("fetch-log", "win01", "-g", RG, "-o", str(tmp_path / "c.log"))
+        assert result.exit_code == 4, result.stderr
+        assert "nothing was written" in result.stderr
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        proxy.close()
+
+
+def test_validation_log_is_diagnosed_with_the_build_log(arm, azurite):
+    mock_template(arm, "win01", failed_run("Packer build command has failed: exit status 1.", exactStagingResourceGroup=STAGING))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", (FIXTURES / "logs" / "windows-success.log").read_bytes())
+    upload(azurite, f"{RUN}/validation.log", f"[{OPID}] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n".encode())
+    report = diagnose().report
+    assert report.primary.rule == "AIB017"
+    assert report.subject["log"]["also"] == [f"{RUN}/validation.log"]

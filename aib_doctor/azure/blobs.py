@@ -106,7 +106,10 @@ class LogStore:
                             raise
 
             with ThreadPoolExecutor(PARALLEL) as pool:
-                list(pool.map(fetch, parts))
+                try:
+                    list(pool.map(fetch, parts))
+                except Exception as exc:
+                    raise access_error(exc, f"downloading {blob_name} (nothing was written)") from None
             os.fsync(fd)
             os.close(fd)
             fd = -1
