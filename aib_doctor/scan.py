@@ -58,7 +58,8 @@ class PatternTable:
         for entry in entries:
             self.set.Add(entry.regex.pattern.encode())
         self.set.Compile()
-        self.prefilter = re2.compile("|".join(f"(?:{e.regex.pattern})" for e in entries).encode(), options)
+        # Multi-line, so a pattern anchored with ^ still finds its line inside a block.
+        self.prefilter = re2.compile(("(?m)" + "|".join(f"(?:{e.regex.pattern})" for e in entries)).encode(), options)
 
 
 @functools.lru_cache(maxsize=4)

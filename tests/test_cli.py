@@ -103,7 +103,7 @@ def test_utf16_log_is_diagnosed(tmp_path):
     path = _bad(tmp_path, "utf16.log", b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
     result = run("analyze", str(path), "-o", "json")
     assert result.returncode == 1
-    assert json.loads(result.stdout)["primary"]["rule"] == "AIB017"
+    assert json.loads(result.stdout)["primary"]["rule"] == "AIB065"
 
 
 def test_50mb_single_line_is_truncated_not_a_crash(tmp_path):

@@ -81,11 +81,16 @@ def test_linux_success_log():
     assert (report.timeline.os, report.timeline.communicator) == ("linux", "ssh")
 
 
-def test_linux_script_failure_names_the_step_and_exit_code():
+def test_linux_script_failure_names_the_package_then_the_step_and_exit_code():
     report = analyze(FIXTURES / "logs" / "linux-script-failed.log")
-    assert report.status == "failed" and report.primary.rule == "AIB017"
-    assert "The failing step was the shell customizer (#1); it exited with code 100." in report.primary.cause
-    assert report.primary.evidence[0].line == 39
+    # apt's error (line 37) is the cause; the script's exit (line 39) is what it led to.
+    assert report.status == "failed" and report.primary.rule == "AIB065"
+    assert report.primary.cause.endswith("The package is nginx-extras-custom.")
+    assert report.primary.evidence[0].line == 37
+    exit_finding = report.findings[1]
+    assert exit_finding.rule == "AIB017"
+    assert "The failing step was the shell customizer (#1); it exited with code 100." in exit_finding.cause
+    assert exit_finding.evidence[0].line == 39
     assert report.timeline.failed_step.customizer == 0
 
 
@@ -128,8 +133,8 @@ def test_wrapper_ranks_below_the_cause_across_sources(tmp_path):
     )
     (tmp_path / "customization.log").write_bytes((FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
     report = analyze(tmp_path)
-    assert [f.rule for f in report.findings][:2] == ["AIB017", "AIB006"]
-    wrapper = report.findings[1]
+    assert [f.rule for f in report.findings][:3] == ["AIB065", "AIB017", "AIB006"]
+    wrapper = report.findings[2]
     assert "According to the log, the shell customizer (#1) started at 2023-06-12 10:03:41 and never ended." in wrapper.cause
 
 
