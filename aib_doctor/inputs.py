@@ -18,7 +18,7 @@ from typing import BinaryIO, Iterator
 from aib_doctor.errors import InputError
 from aib_doctor.logstream import looks_like_utf16le
 from aib_doctor.model import BuildStatus
-from aib_doctor.scan import PatternTable, ScanResult, scan_chunks, scan_text
+from aib_doctor.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 
 CHUNK = 1 << 20
 JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
@@ -74,7 +74,11 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
             return template_intake(template, table, {"kind": "template", "file": name})
     looks_like_log = bool(_LOG_HINT.search(head[:CHUNK]))
     source = "customization.log" if looks_like_log else "input"
-    scan = scan_chunks(table, source, chain([head], chunks))
+    stream = chain([head], chunks)
+    # Escaped quotes mark a pasted JSON string (ARM statusMessage, az --debug); read it unescaped.
+    if not looks_like_log and b'\\"' in head:
+        stream = unescaped(stream)
+    scan = scan_chunks(table, source, stream)
     status = None if looks_like_log else _stated_status(text_head)
     return Intake((scan,), status, {"kind": "log" if looks_like_log else "text", "file": name})
 

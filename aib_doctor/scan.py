@@ -12,7 +12,7 @@ import collections
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import re2
 
@@ -164,7 +164,22 @@ def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> Sc
     return scan.result()
 
 
+def unescaped(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """JSON-escaped text read as plain text: \\" and \\n undone (ARM nests JSON in JSON strings).
+
+    A chunk ending in a backslash keeps it back for the next, so an escape split across chunks still reads.
+    """
+    carry = b""
+    for chunk in chunks:
+        chunk = carry + chunk
+        carry = b""
+        if chunk.endswith(b"\\"):
+            chunk, carry = chunk[:-1], b"\\"
+        yield chunk.replace(b'\\"', b'"').replace(b"\\n", b"\n").replace(b"\\r", b"")
+    if carry:
+        yield carry
+
+
 def scan_text(table: PatternTable, source: str, text: str) -> ScanResult:
-    """A short text such as a status message. JSON-escaped quotes and newlines are undone first."""
-    text = text.replace('\\"', '"').replace("\\n", "\n").replace("\\r", "")
-    return scan_chunks(table, source, [text.encode("utf-8")])
+    """A short text such as a status message, read unescaped."""
+    return scan_chunks(table, source, unescaped([text.encode("utf-8")]))
