@@ -78,3 +78,7 @@ def azurite(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", help="rewrite fixtures/corpus/**/*.expected.json (review the diff)")
