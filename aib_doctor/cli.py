@@ -197,6 +197,47 @@ def fetch_log(
     return ExitCode.OK
 
 
+CHECK_HELP = """Scheduled fleet check for cron: diagnose only the templates whose last run changed since the
+previous check and report what is new. Exit codes for cron: 0 no new failures; 1 new failures;
+4 Azure unreachable; 2 usage error."""
+
+
+@app.command(help=CHECK_HELP)
+@command
+def check(
+    ctx: typer.Context,
+    subscription: list[str] = typer.Option(None, "--subscription", help="Repeatable. Else AZURE_SUBSCRIPTION_ID or the CLI default."),
+    all_subscriptions: bool = typer.Option(False, "--all-subscriptions", help="Every subscription the identity can see."),
+    resource_group: list[str] = typer.Option(None, "--resource-group", "-g", help="Repeatable: only these groups."),
+    template_names: list[str] = typer.Option(None, "--template", help="Repeatable: only these templates."),
+    exclude: list[str] = typer.Option(None, "--exclude", help="Repeatable name pattern to leave out (fnmatch, e.g. 'test-*')."),
+    exclude_tag: list[str] = typer.Option(None, "--exclude-tag", help="Repeatable: leave out templates tagged key or key=value."),
+    state: Path = typer.Option(None, "--state", help="State folder (default: the user's state directory)."),
+    wait: float = typer.Option(0, "--wait", help="Seconds to wait for another running check to finish."),
+    notify_url: str = typer.Option(None, "--notify", help="Webhook (Slack or Teams) for new failures and recoveries."),
+    prometheus: Path = typer.Option(None, "--prometheus", help="Write a node_exporter textfile here."),
+    evidence_keep: int = typer.Option(10, "--keep-evidence", help="Evidence folders kept per template."),
+    auth_mode: AuthMode = AuthOption,
+    output: Format = OutputOption,
+) -> ExitCode:
+    from aib_doctor.fleet import run_fleet_check
+    from aib_doctor.render.check_report import render_check_json, render_check_text
+    from aib_doctor.schedule.check import Scope
+    from aib_doctor.schedule.state import StateLocked
+
+    scope = Scope(
+        tuple(subscription or ()), all_subscriptions, tuple(resource_group or ()), tuple(template_names or ()),
+        tuple(exclude or ()), tuple(exclude_tag or ()),
+    )
+    try:
+        result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value)
+    except StateLocked as exc:
+        stderr.print(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)", markup=False)
+        return ExitCode.OK
+    sys.stdout.write(render_check_json(result) if output is Format.json else render_check_text(result))
+    return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
+
+
 def _progress():
     """A rich progress bar on a terminal; a silent stand-in otherwise."""
     from contextlib import nullcontext

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from aib_doctor.files import make_private_folder, redacted_chunks, refuse_to_overwrite, write_atomic
+from aib_doctor.files import make_private_folder, refuse_to_overwrite, write_atomic
 from aib_doctor.inputs import template_status
 from aib_doctor.redact import redact
+from aib_doctor.remote import save_logs
 
 
 def _hook(progress, label: str):
@@ -49,12 +50,6 @@ def write_bundle(folder: Path, document: dict, located, force: bool, progress) -
     places = [(first, folder)] + [(run, folder / "runs" / run.folder) for run in others]
     for run, place in places:
         place.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for blob in run.logs:
-            target = place / blob.rsplit("/", 1)[-1]
-            raw = target.with_name(f".{target.name}.raw")
-            try:
-                located.store.download(blob, raw, _hook(progress, blob))
-                written.append((target, write_atomic(target, redacted_chunks(raw))))
-            finally:
-                raw.unlink(missing_ok=True)
+        save_logs(replace(located, selected=[run]), place, lambda blob: _hook(progress, blob))
+        written += [(place / blob.rsplit("/", 1)[-1], (place / blob.rsplit("/", 1)[-1]).stat().st_size) for blob in run.logs]
     return written

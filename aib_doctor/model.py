@@ -140,3 +140,20 @@ class Report:
     timeline: Timeline
     error_lines: tuple[Evidence, ...] = ()
     """The last error-looking lines, shown when no rule explains a failure."""
+
+
+@dataclass(frozen=True)
+class TemplateSummary:
+    """One template as a fleet listing shows it (Resource Graph or a per-subscription list)."""
+
+    id: str
+    name: str
+    resource_group: str
+    subscription: str
+    provisioning_state: str | None = None
+    run_state: str | None = None
+    run_sub_state: str | None = None
+    message: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()

@@ -7,10 +7,12 @@ the look-ups and what to do when one of them comes back empty.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aib_doctor.catalog import Catalog
 from aib_doctor.diagnose import build_state, diagnose
 from aib_doctor.errors import InputError
+from aib_doctor.files import redacted_chunks, write_atomic
 from aib_doctor.inputs import status_scans, template_status
 from aib_doctor.logread import diagnose_log, scan_window
 from aib_doctor.model import Report
@@ -81,6 +83,8 @@ class TemplateDiagnosis:
     notes: list[str]
     log_unavailable: bool = False
     """The build needed its log and it could not be read (exit 4 even with a report)."""
+    located: LocatedLog | None = None
+    """Where the log was found, for callers that keep a copy (check's evidence)."""
 
 
 def diagnose_template(
@@ -147,4 +151,19 @@ def diagnose_template(
     subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
     report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra)
-    return TemplateDiagnosis(report, notes)
+    return TemplateDiagnosis(report, notes, located=located)
+
+
+def save_logs(located: LocatedLog, folder: Path, hook_for=None) -> None:
+    """The selected run's logs into folder, redacted (for bundles and check's evidence).
+
+    `hook_for(blob)` may return a progress callback for that blob's download.
+    """
+    for blob in located.selected[0].logs:
+        target = folder / blob.rsplit("/", 1)[-1]
+        raw = target.with_name(f".{target.name}.raw")
+        try:
+            located.store.download(blob, raw, hook_for(blob) if hook_for else None)
+            write_atomic(target, redacted_chunks(raw))
+        finally:
+            raw.unlink(missing_ok=True)

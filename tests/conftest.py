@@ -29,8 +29,6 @@ def catalog():
     return load_catalog()
 
 
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
 
 def _free_port() -> int:
     import socket
@@ -82,3 +80,20 @@ def azurite(tmp_path_factory):
 
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite fixtures/corpus/**/*.expected.json (review the diff)")
+
+
+@pytest.fixture
+def arm(monkeypatch, azurite):
+    """responses for ARM and Entra ID; Azurite and local servers pass through; env service principal; no SDK retries."""
+    import responses
+
+    import aib_doctor.azure as azure_package
+    from fake_azure import empty_container, mock_login, service_principal_env
+
+    service_principal_env(monkeypatch)
+    monkeypatch.setattr(azure_package, "CLIENT_OPTIONS", {"retry_total": 0})
+    empty_container(azurite)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru("http://127.0.0.1")
+        mock_login(rsps)
+        yield rsps

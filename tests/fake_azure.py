@@ -11,7 +11,7 @@ import time
 
 import responses
 
-from conftest import AZURITE_KEY
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 SUB = "11111111-2222-3333-4444-555555555555"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -127,3 +127,82 @@ def empty_container(blob_endpoint: str) -> None:
     if container.exists():
         for blob in list(container.list_blob_names()):
             container.delete_blob(blob)
+
+
+GRAPH = f"{ARM}/providers/Microsoft.ResourceGraph/resources"
+
+
+def graph_row(name: str, subscription: str = SUB, group: str = RG, run_state="Succeeded", start="2024-06-11T08:00:00Z",
+              end="2024-06-11T09:00:00Z", message="", provisioning="Succeeded", tags=None) -> dict:
+    return {
+        "id": f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.VirtualMachineImages/imageTemplates/{name}",
+        "name": name,
+        "resourceGroup": group,
+        "subscriptionId": subscription,
+        "tags": tags or {},
+        "provisioningState": provisioning,
+        "runState": run_state,
+        "runSubState": "",
+        "message": message,
+        "startTime": start,
+        "endTime": end,
+    }
+
+
+class FakeGraph:
+    """Resource Graph's POST /resources with $top/$skipToken paging over a settable list of rows."""
+
+    def __init__(self, rsps, rows: list[dict], headers: dict | None = None) -> None:
+        self.rows = rows
+        self.bodies: list[dict] = []
+        self.headers = headers or {}
+        rsps.add_callback("POST", GRAPH, callback=self._answer)
+
+    def _answer(self, request):
+        import json as _json
+
+        body = _json.loads(request.body)
+        self.bodies.append(body)
+        subscriptions = {s.lower() for s in body.get("subscriptions") or []}
+        rows = [r for r in self.rows if not subscriptions or r["subscriptionId"].lower() in subscriptions]
+        start = int(body["options"].get("$skipToken") or 0)
+        top = body["options"]["$top"]
+        page = rows[start : start + top]
+        answer = {"totalRecords": len(rows), "count": len(page), "data": page, "facets": [], "resultTruncated": "false"}
+        if start + top < len(rows):
+            answer["$skipToken"] = str(start + top)
+        return 200, dict(self.headers), _json.dumps(answer)
+
+
+class Webhook:
+    """A real HTTP server on 127.0.0.1 that records what it is sent; `fail` answers 500 instead."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json as _json
+        import threading
+
+        received = self.received = []
+        self.fail = False
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if hook.fail:
+                    self.send_response(500)
+                else:
+                    received.append(_json.loads(body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -19,12 +19,9 @@ from fake_azure import (
     RG,
     SUB,
     arm_error,
-    empty_container,
     mock_groups,
-    mock_login,
     mock_storage,
     mock_template,
-    service_principal_env,
     upload,
 )
 
@@ -58,18 +55,6 @@ def failed_run(message=None, **extra):
         "lastRunStatus": {"startTime": "2020-05-05T21:58:00Z", "endTime": "2020-05-05T22:59:41Z", "runState": "Failed", "message": message or failed_message()},
         **extra,
     }
-
-
-@pytest.fixture
-def arm(monkeypatch, azurite):
-    """responses for ARM and Entra ID; Azurite passes through; env service principal; no SDK retries."""
-    service_principal_env(monkeypatch)
-    monkeypatch.setattr(azure_package, "CLIENT_OPTIONS", {"retry_total": 0})
-    empty_container(azurite)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_passthru("http://127.0.0.1")
-        mock_login(rsps)
-        yield rsps
 
 
 def diagnose(name="win01", **kwargs):

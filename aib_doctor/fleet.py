@@ -1,0 +1,67 @@
+"""`check` wired to Azure: sessions per subscription, discovery with its fallback, diagnosis with evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aib_doctor.catalog import load_catalog
+from aib_doctor.render.json_report import report_dict
+from aib_doctor.scan import pattern_table
+from aib_doctor.schedule.check import CheckResult, Diagnosed, Scope, run_check
+from aib_doctor.schedule.state import StateStore
+
+NO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+def default_state_folder() -> Path:
+    import platformdirs
+
+    return platformdirs.user_state_path("aib-doctor")
+
+
+def run_fleet_check(
+    scope: Scope,
+    state: Path | None,
+    wait: float,
+    notify_url: str | None,
+    prometheus: Path | None,
+    evidence_keep: int,
+    auth_mode: str,
+) -> CheckResult:
+    from azure.identity import DefaultAzureCredential
+
+    from aib_doctor.azure import AzureSession, cli_default_subscription, resolve_subscription
+    from aib_doctor.azure.graph import GraphUnavailable, list_per_subscription, list_subscriptions, query_graph
+    from aib_doctor.remote import diagnose_template, save_logs
+
+    if not scope.subscriptions and not scope.all_subscriptions:
+        scope = Scope((resolve_subscription(None),), False, scope.resource_groups, scope.templates, scope.exclude, scope.exclude_tags)
+    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    sessions: dict[str, AzureSession] = {}
+
+    def session_for(subscription: str) -> AzureSession:
+        if subscription not in sessions:
+            sessions[subscription] = AzureSession(credential, subscription)
+        return sessions[subscription]
+
+    home = session_for(scope.subscriptions[0] if scope.subscriptions else (cli_default_subscription() or NO_SUBSCRIPTION))
+
+    def discover():
+        subscriptions = list(scope.subscriptions) or None
+        try:
+            return query_graph(home, subscriptions), "Resource Graph"
+        except GraphUnavailable as exc:
+            listed = list(scope.subscriptions) or list_subscriptions(home)
+            return list_per_subscription(session_for, listed), f"per-subscription listing; Resource Graph unavailable: {exc}"
+
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+
+    def diagnose(summary) -> Diagnosed:
+        result = diagnose_template(session_for(summary.subscription), summary.resource_group, summary.name, catalog, table, auth_mode)
+        located = result.located
+        save = (lambda folder: save_logs(located, folder)) if located is not None and located.selected else None
+        return Diagnosed(report_dict(result.report), save)
+
+    with StateStore(state or default_state_folder(), wait) as store:
+        return run_check(scope, discover, diagnose, store, notify_url, prometheus, evidence_keep)

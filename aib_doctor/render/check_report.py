@@ -1,0 +1,72 @@
+"""The result of a fleet check as text (for cron mail) or JSON (a report per template plus a summary)."""
+
+from __future__ import annotations
+
+import json
+
+from aib_doctor.schedule.check import CheckResult
+
+LABELS = {
+    "new_failure": "NEW FAILURE",
+    "still_failing": "still failing",
+    "recovered": "RECOVERED",
+    "new_template": "new template",
+    "gone": "gone",
+    "error": "ERROR",
+}
+
+
+def check_dict(result: CheckResult) -> dict:
+    return {
+        "schema_version": 1,
+        "summary": {
+            "discovery": result.discovery,
+            "templates": sum(o.transition != "gone" for o in result.outcomes),
+            "transitions": result.counts(),
+            "new_failures": result.new_failures,
+            "notifications_sent": result.notifications_sent,
+            "notifications_pending": result.notifications_pending,
+        },
+        "templates": [
+            {
+                "id": o.template.id,
+                "name": o.template.name,
+                "resource_group": o.template.resource_group,
+                "subscription": o.template.subscription,
+                "transition": o.transition,
+                "status": o.status,
+                "report": o.report,
+                "evidence": o.evidence,
+                "error": o.error,
+            }
+            for o in result.outcomes
+        ],
+    }
+
+
+def render_check_json(result: CheckResult) -> str:
+    return json.dumps(check_dict(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_check_text(result: CheckResult) -> str:
+    total = sum(o.transition != "gone" for o in result.outcomes)
+    lines = [f"aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures"]
+    for outcome in result.outcomes:
+        label = LABELS.get(outcome.transition)
+        if label is None:
+            continue
+        t = outcome.template
+        line = f"  {label:<13} {t.name} ({t.resource_group}, {t.subscription})"
+        primary = (outcome.report or {}).get("primary")
+        if outcome.transition in ("new_failure", "still_failing") and primary:
+            line += f": {primary['rule']} {primary['name']}: {primary['title']}"
+        elif outcome.transition == "new_failure":
+            line += ": no known error signature explains it"
+        if outcome.error:
+            line += f": {outcome.error}"
+        lines.append(line)
+        if outcome.evidence:
+            lines.append(f"                evidence: {outcome.evidence}")
+    if result.notifications_sent or result.notifications_pending:
+        lines.append(f"notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,60 @@
+"""Webhook notifications: one Markdown text that Slack and Teams incoming webhooks both accept.
+
+Slack incoming webhooks and Teams (Office 365 connector and Workflows "post to a channel when a
+webhook request is received" with a text body) read the `text` field; Teams also takes `title`.
+Posting is retried with backoff; a notification is marked sent only once a webhook accepted it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+from aib_doctor.redact import redact
+
+ATTEMPTS = 4
+TIMEOUT = 15
+BACKOFF = 2.0
+
+
+def failure_payload(template: dict, report: dict, evidence_path: str | None) -> dict:
+    primary = report.get("primary") or {}
+    lines = [f"**Image Builder template `{template['name']}` failed** ({template['resource_group']}, subscription {template['subscription']})", ""]
+    if primary:
+        lines += [f"**{primary['rule']} {primary['name']}**: {primary['title']}", "", f"**Cause.** {primary['cause']}", "", f"**Fix.** {primary['fix']}"]
+        evidence = primary.get("evidence") or []
+        if evidence:
+            lines += ["", "```", *(e["text"][:300] for e in evidence[:3]), "```"]
+    else:
+        lines.append("No known error signature explains this failure; see the report.")
+    if evidence_path:
+        lines += ["", f"Evidence kept in `{evidence_path}`."]
+    text = redact("\n".join(lines))
+    return {"title": f"AIB build failed: {template['name']}", "text": text, "kind": "new_failure", "template": template["id"]}
+
+
+def recovery_payload(template: dict) -> dict:
+    text = f"**Image Builder template `{template['name']}` recovered**: its last build succeeded ({template['resource_group']})."
+    return {"title": f"AIB build recovered: {template['name']}", "text": text, "kind": "recovered", "template": template["id"]}
+
+
+def post(url: str, payload: dict, sleep: Callable[[float], None] = time.sleep) -> bool:
+    """True once the webhook accepted the payload (2xx); False after the last attempt failed."""
+    body = json.dumps({"title": payload["title"], "text": payload["text"]}).encode("utf-8")
+    for attempt in range(ATTEMPTS):
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                if 200 <= response.status < 300:
+                    return True
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 and exc.code != 429:
+                return False  # the webhook refuses this payload; retrying will not change that
+        except (urllib.error.URLError, OSError):
+            pass
+        if attempt < ATTEMPTS - 1:
+            sleep(BACKOFF * (2**attempt))
+    return False

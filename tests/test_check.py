@@ -1,0 +1,250 @@
+"""`aib-doctor check`: a sequence of checks over changing state, one notification per transition."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+import aib_doctor.schedule.notify as notify
+from aib_doctor.cli import app
+from conftest import FIXTURES
+from fake_azure import (
+    GRAPH,
+    IB,
+    RG,
+    SUB,
+    FakeGraph,
+    Webhook,
+    graph_row,
+    mock_storage,
+    mock_template,
+    upload,
+)
+
+runner = CliRunner()
+RUN = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
+STAGING = "IT_rg-images_web01_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+SYSPREP_LOG = (FIXTURES / "logs" / "windows-sysprep-timing-failed.log").read_bytes()
+
+
+@pytest.fixture
+def hook(monkeypatch):
+    monkeypatch.setattr(notify, "BACKOFF", 0.01)
+    server = Webhook()
+    yield server
+    server.close()
+
+
+def check(state, *extra):
+    result = runner.invoke(app, ["check", "--state", str(state), *extra])
+    assert "Traceback" not in (result.stderr or ""), result.stderr
+    return result
+
+
+def failed(message, start):
+    return {"provisioningState": "Succeeded", "exactStagingResourceGroup": STAGING,
+            "lastRunStatus": {"startTime": start, "endTime": "2024-06-11T10:00:00Z", "runState": "Failed", "message": message}}
+
+
+def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
+    state = tmp_path / "state"
+    packer_failed = "Packer build command has failed: exit status 1."
+    rows = [graph_row("web01", run_state="Failed", start="2024-06-11T08:00:00Z", message=packer_failed)]
+    graph = FakeGraph(arm, rows)
+    mock_template(arm, "web01", failed(packer_failed, "2024-06-11T08:00:00Z"))
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", SYSPREP_LOG)
+
+    first = check(state, "--notify", hook.url, "-o", "json")
+    assert first.exit_code == 1
+    outcome = json.loads(first.stdout)["templates"][0]
+    assert outcome["transition"] == "new_failure" and outcome["report"]["primary"]["rule"] == "AIB012"
+    evidence = tmp_path / outcome["evidence"]
+    assert (evidence / "report.json").exists() and (evidence / "customization.log").read_bytes().startswith(b"[922bdf36")
+    assert len(hook.received) == 1 and "AIB012" in hook.received[0]["text"] and hook.received[0]["title"] == "AIB build failed: web01"
+
+    gets = len([c for c in arm.calls if c.request.url.startswith(f"{IB}/web01")])
+    second = check(state, "--notify", hook.url, "-o", "json")
+    assert second.exit_code == 0
+    assert json.loads(second.stdout)["templates"][0]["transition"] == "still_failing"
+    assert len([c for c in arm.calls if c.request.url.startswith(f"{IB}/web01")]) == gets  # unchanged: no GET
+    assert len(hook.received) == 1
+
+    graph.rows = [graph_row("web01", run_state="Succeeded", start="2024-06-12T08:00:00Z")]
+    third = check(state, "--notify", hook.url)
+    assert third.exit_code == 0 and "RECOVERED" in third.stdout
+    assert len(hook.received) == 2 and "recovered" in hook.received[1]["text"]
+
+    timeout = "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'"
+    graph.rows = [graph_row("web01", run_state="Failed", start="2024-06-13T08:00:00Z", message=timeout)]
+    arm.replace("GET", f"{IB}/web01", json=__import__("fake_azure").template_body("web01", failed(timeout, "2024-06-13T08:00:00Z")))
+    upload(azurite, "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d/customization.log", (FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
+    fourth = check(state, "--notify", hook.url, "-o", "json")
+    assert fourth.exit_code == 1
+    report = json.loads(fourth.stdout)["templates"][0]["report"]
+    assert report["primary"]["rule"] == "AIB065"  # the newest run's log, a different cause: a new failure
+    assert "AIB007" in [f["rule"] for f in report["findings"]]
+    assert len(hook.received) == 3
+
+    fifth = check(state, "--notify", hook.url)
+    assert fifth.exit_code == 0 and len(hook.received) == 3  # nothing new: nothing sent again
+
+    graph.rows = [graph_row("linux01")]
+    sixth = check(state, "-o", "json")
+    transitions = {t["name"]: t["transition"] for t in json.loads(sixth.stdout)["templates"]}
+    assert transitions == {"linux01": "new_template", "web01": "gone"}
+
+
+def test_same_error_on_a_new_run_is_still_failing_not_a_new_alert(arm, azurite, hook, tmp_path):
+    message = "Update/Upgrade of image templates is currently not supported"
+    graph = FakeGraph(arm, [graph_row("web01", provisioning="Failed", run_state="", message="", start="")])
+    mock_template(arm, "web01", {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": message}})
+    assert check(tmp_path, "--notify", hook.url).exit_code == 1
+    graph.rows = [graph_row("web01", provisioning="Failed", run_state="", message="resubmitted", start="")]
+    result = check(tmp_path, "--notify", hook.url, "-o", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["templates"][0]["transition"] == "still_failing"
+    assert len(hook.received) == 1
+
+
+def test_unsent_notification_is_retried_next_time_and_sent_once(arm, azurite, hook, tmp_path):
+    FakeGraph(arm, [graph_row("web01", provisioning="Failed", run_state="")])
+    mock_template(arm, "web01", {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Missing field 'identity'"}})
+    hook.fail = True
+    first = check(tmp_path, "--notify", hook.url)
+    assert first.exit_code == 1 and "0 sent, 1 waiting" in first.stdout
+    hook.fail = False
+    second = check(tmp_path, "--notify", hook.url)
+    assert second.exit_code == 0 and "1 sent, 0 waiting" in second.stdout
+    check(tmp_path, "--notify", hook.url)
+    assert len(hook.received) == 1
+
+
+def test_exclusions_by_name_pattern_and_tag(arm, azurite, tmp_path):
+    FakeGraph(arm, [graph_row("web01"), graph_row("test-web"), graph_row("lab01", tags={"aib-doctor": "ignore"}), graph_row("other", group="rg-other")])
+    result = check(tmp_path, "--exclude", "test-*", "--exclude-tag", "aib-doctor=ignore", "-g", RG, "-o", "json")
+    assert sorted(t["name"] for t in json.loads(result.stdout)["templates"]) == ["web01"]
+
+
+def test_prometheus_textfile(arm, azurite, tmp_path):
+    FakeGraph(arm, [graph_row("web01", start="2024-06-11T08:00:00.123456789Z", end="2024-06-11T08:40:00.123456789Z")])
+    metrics = tmp_path / "aib.prom"
+    assert check(tmp_path / "state", "--prometheus", str(metrics)).exit_code == 0
+    text = metrics.read_text()
+    labels = f'subscription="{SUB}",resource_group="{RG}",template="web01"'
+    assert f'aib_template_last_run_state{{{labels},state="succeeded"}} 1' in text
+    assert f'aib_template_last_run_state{{{labels},state="failed"}} 0' in text
+    assert f"aib_template_last_run_duration_seconds{{{labels}}} 2400" in text
+    assert f"aib_template_failures_total{{{labels}}} 0" in text
+    assert "aib_check_last_run_timestamp_seconds " in text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # written atomically
+
+
+def test_graph_unavailable_falls_back_to_listing_each_subscription(arm, azurite, tmp_path):
+    arm.post(GRAPH, status=403, json={"error": {"code": "AuthorizationFailed", "message": "no Resource Graph for you"}})
+    arm.get(f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates",
+            json={"value": [__import__("fake_azure").template_body("web01", {"provisioningState": "Succeeded", "lastRunStatus": {"runState": "Succeeded", "startTime": "2024-06-11T08:00:00Z", "endTime": "2024-06-11T09:00:00Z", "message": ""}})]})
+    result = check(tmp_path, "-o", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["summary"]["discovery"].startswith("per-subscription listing")
+    assert [t["name"] for t in document["templates"]] == ["web01"]
+
+
+def test_azure_unreachable_is_exit_4(arm, azurite, tmp_path):
+    arm.post(GRAPH, status=500, json={"error": {"code": "InternalServerError", "message": "down"}})
+    arm.get(f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates", status=500, json={"error": {"code": "InternalServerError", "message": "down"}})
+    result = check(tmp_path)
+    assert result.exit_code == 4 and "listing image templates" in result.stderr
+
+
+def test_overlapping_checks(arm, azurite, tmp_path):
+    from aib_doctor.schedule.state import StateLocked, StateStore
+
+    FakeGraph(arm, [graph_row("web01")])
+    with StateStore(tmp_path):
+        busy = check(tmp_path)
+        assert busy.exit_code == 0 and "another aib-doctor check is running" in busy.stderr
+        with pytest.raises(StateLocked):
+            StateStore(tmp_path, wait_seconds=0.3)
+    assert check(tmp_path).exit_code == 0  # the lock is free again
+
+
+def test_thousand_templates_in_three_subscriptions_cost_one_query(arm, azurite, tmp_path):
+    subscriptions = [SUB, "22222222-3333-4444-5555-666666666666", "33333333-4444-5555-6666-777777777777"]
+    rows = [graph_row(f"tpl{n:04d}", subscription=subscriptions[n % 3]) for n in range(1000)]
+    failing = {f"tpl{n:04d}" for n in range(0, 1000, 150)}  # 7 templates failed to submit
+    for row in rows:
+        if row["name"] in failing:
+            row.update(provisioningState="Failed", runState="")
+    graph = FakeGraph(arm, rows)
+    for name in failing:
+        subscription = next(r["subscriptionId"] for r in rows if r["name"] == name)
+        arm.get(f"https://management.azure.com/subscriptions/{subscription}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages/imageTemplates/{name}",
+                json=__import__("fake_azure").template_body(name, {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Missing field 'identity'"}}))
+    args = [a for s in subscriptions for a in ("--subscription", s)]
+    first = check(tmp_path, *args, "-o", "json")
+    assert first.exit_code == 1
+    assert json.loads(first.stdout)["summary"]["transitions"] == {"new_failure": 7, "new_template": 993}
+    arm_calls = [c for c in arm.calls if c.request.url.startswith("https://management.azure.com")]
+    assert len(graph.bodies) == 1 and len(arm_calls) == 1 + 7  # one query, a GET per failed template
+    before = len(arm.calls)
+    second = check(tmp_path, *args, "-o", "json")
+    assert second.exit_code == 0
+    assert [c.request.url.split("?")[0] for c in arm.calls[before:] if "management.azure.com" in c.request.url] == [GRAPH]
+    assert json.loads(second.stdout)["summary"]["transitions"] == {"still_failing": 7, "unchanged": 993}
+
+
+def test_graph_paging_and_quota_headers(arm, azurite):
+    from aib_doctor.azure import connect
+    from aib_doctor.azure.graph import query_graph
+
+    graph = FakeGraph(arm, [graph_row(f"tpl{n:04d}") for n in range(2500)],
+                      headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:02"})
+    waits = []
+    rows = query_graph(connect(None), [SUB], sleep=waits.append)
+    assert len(rows) == 2500 and len({r.id for r in rows}) == 2500
+    assert [b["options"].get("$skipToken") for b in graph.bodies] == [None, "1000", "2000"]
+    assert waits == [2.0, 2.0]
+
+
+def test_state_survives_a_killed_check(arm, azurite, tmp_path):
+    """SIGKILL a check in the middle: every committed template has its notification; the next check finishes the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    database = tmp_path / "state.sqlite3"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if database.exists():
+            try:
+                with sqlite3.connect(database) as db:
+                    if db.execute("SELECT count(*) FROM templates").fetchone()[0] >= 5:
+                        break
+            except sqlite3.OperationalError:
+                pass
+        if child.poll() is not None:
+            pytest.fail(f"the child ended early: {child.stderr.read().decode()}")
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        committed = db.execute("SELECT count(*) FROM templates").fetchone()[0]
+        queued = db.execute("SELECT count(*) FROM notifications").fetchone()[0]
+        assert 5 <= committed < 40
+        assert queued == committed  # each template and its notification committed together, or neither
+    finish = subprocess.run([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path), "fast"],
+                            capture_output=True, timeout=120)
+    assert finish.returncode == 0, finish.stderr.decode()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM templates").fetchone()[0] == 40
+        assert db.execute("SELECT count(*), count(DISTINCT key) FROM notifications").fetchone() == (40, 40)
