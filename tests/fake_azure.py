@@ -7,7 +7,6 @@ endpoints are mocked too, as a cron job would log in.
 from __future__ import annotations
 
 import re
-import time
 
 import responses
 
@@ -116,7 +115,6 @@ def upload(blob_endpoint: str, name: str, data: bytes) -> None:
     if not container.exists():
         container.create_container()
     container.upload_blob(name, data, overwrite=True)
-    time.sleep(0.01)  # last-modified has millisecond resolution; keep upload order visible
 
 
 def empty_container(blob_endpoint: str) -> None:

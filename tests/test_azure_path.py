@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
-import responses
 from typer.testing import CliRunner
 
 import aib_doctor.azure as azure_package
@@ -142,6 +142,7 @@ def test_newest_run_by_last_modified_not_by_name(arm, azurite):
     older = "ffffffff-0000-4000-8000-000000000000"
     newer = "00000000-0000-4000-8000-000000000000"
     upload(azurite, f"{older}/customization.log", (FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
+    time.sleep(1.1)  # blob last-modified times have one-second resolution
     upload(azurite, f"{newer}/customization.log", SYSPREP_LOG)
     upload(azurite, f"{newer}/validation.log", b"validation ok\n")
     report = diagnose().report

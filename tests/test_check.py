@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -81,6 +82,7 @@ def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
     timeout = "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'"
     graph.rows = [graph_row("web01", run_state="Failed", start="2024-06-13T08:00:00Z", message=timeout)]
     arm.replace("GET", f"{IB}/web01", json=__import__("fake_azure").template_body("web01", failed(timeout, "2024-06-13T08:00:00Z")))
+    time.sleep(1.1)  # blob last-modified times have one-second resolution
     upload(azurite, "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d/customization.log", (FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
     fourth = check(state, "--notify", hook.url, "-o", "json")
     assert fourth.exit_code == 1

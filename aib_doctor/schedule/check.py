@@ -141,13 +141,13 @@ def run_check(
             continue
         seen.add(key)
         before = previous.get(key)
-        print_ = fingerprint(summary)
-        if before is not None and before.fingerprint == print_:
+        run_print = fingerprint(summary)
+        if before is not None and before.fingerprint == run_print:
             unchanged.append(key)
             transition = "still_failing" if before.status == "failed" else "unchanged"
             result.outcomes.append(Outcome(summary, transition, before.status))
             continue
-        result.outcomes.append(_changed(summary, before, print_, diagnose, store, evidence_keep))
+        result.outcomes.append(_changed(summary, before, run_print, diagnose, store, evidence_keep))
     if unchanged:
         store.touch(unchanged)
     for key, before in previous.items():
@@ -179,7 +179,7 @@ def _discovered_scope(scope: Scope, found: list[TemplateSummary], before: Templa
     return scope.all_subscriptions or any(t.subscription.lower() == before.subscription.lower() for t in found)
 
 
-def _changed(summary, before, print_, diagnose, store: StateStore, keep: int) -> Outcome:
+def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int) -> Outcome:
     status = listed_status(summary)
     report = None
     notification = None
@@ -201,28 +201,28 @@ def _changed(summary, before, print_, diagnose, store: StateStore, keep: int) ->
             transition = "still_failing"
         else:
             transition = "new_failure"
-            evidence = _keep_evidence(store.folder, summary, print_, report, diagnosed.save_log, keep)
-            notification = (f"{summary.id.lower()}|{print_}|new_failure", "new_failure", notify.failure_payload(template, report, evidence))
+            evidence = _keep_evidence(store.folder, summary, run_print, report, diagnosed.save_log, keep)
+            notification = (f"{summary.id.lower()}|{run_print}|new_failure", "new_failure", notify.failure_payload(template, report, evidence))
     elif status == "succeeded" and before is not None and before.status == "failed":
         transition = "recovered"
         primary = None
-        notification = (f"{summary.id.lower()}|{print_}|recovered", "recovered", notify.recovery_payload(template))
+        notification = (f"{summary.id.lower()}|{run_print}|recovered", "recovered", notify.recovery_payload(template))
     else:
         transition = "new_template" if before is None else "changed"
         if status == "succeeded":
             primary = None
     state = TemplateState(
-        summary.id.lower(), summary.name, summary.resource_group, summary.subscription, print_, status,
+        summary.id.lower(), summary.name, summary.resource_group, summary.subscription, run_print, status,
         summary.start_time, primary, failures, duration(summary) if status in ("failed", "succeeded") else (before.last_duration if before else None),
     )
     store.save(state, notification)
     return Outcome(summary, transition, status, report, evidence)
 
 
-def _keep_evidence(folder: Path, summary: TemplateSummary, print_: str, report: dict, save_log, keep: int) -> str:
+def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, report: dict, save_log, keep: int) -> str:
     """The report and the log of a new failure, kept because users delete failed templates and their logs."""
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
-    target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{print_[:8]}"
+    target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     (target / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if save_log is not None:
