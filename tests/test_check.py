@@ -141,6 +141,7 @@ def test_prometheus_textfile(arm, azurite, tmp_path):
     assert f'aib_template_last_run_state{{{labels},state="failed"}} 0' in text
     assert f"aib_template_last_run_duration_seconds{{{labels}}} 2400" in text
     assert f"aib_template_failures_total{{{labels}}} 0" in text
+    assert f"aib_template_last_check_timestamp_seconds{{{labels}}} " in text
     assert "aib_check_last_run_timestamp_seconds " in text
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # written atomically
 
@@ -250,3 +251,21 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM templates").fetchone()[0] == 40
         assert db.execute("SELECT count(*), count(DISTINCT key) FROM notifications").fetchone() == (40, 40)
+
+
+def test_evidence_is_kept_within_bounds(tmp_path):
+    from aib_doctor.model import TemplateSummary
+    from aib_doctor.schedule.check import Diagnosed, Scope, run_check
+    from aib_doctor.schedule.state import StateStore
+
+    report = {"status": "failed", "primary": None}
+    with StateStore(tmp_path) as store:
+        for n in range(5):
+            # Each check sees a new failed run with a different message: a new failure each time.
+            row = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t", "t", "rg", "s", "Failed", None, None, f"error {n}")
+            diagnosed = Diagnosed(dict(report, primary={"rule": f"AIB{n:03d}", "name": "n", "title": "t", "cause": "c", "fix": "f", "evidence": []}))
+            run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _: diagnosed, store, evidence_keep=2)
+            time.sleep(1.01)  # evidence folders are named by the second
+    kept = sorted(p.name for p in (tmp_path / "evidence" / "s" / "rg" / "t").iterdir())
+    assert len(kept) == 2
+    assert all((tmp_path / "evidence" / "s" / "rg" / "t" / k / "report.json").exists() for k in kept)

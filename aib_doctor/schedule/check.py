@@ -164,7 +164,7 @@ def run_check(
     if prometheus is not None:
         rows = [
             {"subscription": t.subscription, "resource_group": t.resource_group, "name": t.name, "status": t.status,
-             "last_duration": t.last_duration, "failures": t.failures}
+             "last_duration": t.last_duration, "failures": t.failures, "last_checked": t.last_checked}
             for t in store.templates().values()
         ]
         write_metrics(prometheus, rows, time.time())

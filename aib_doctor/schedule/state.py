@@ -60,6 +60,7 @@ class TemplateState:
     primary_rule: str | None
     failures: int
     last_duration: float | None
+    last_checked: float | None = None
 
 
 class StateLocked(Exception):
@@ -106,7 +107,7 @@ class StateStore:
 
     def templates(self) -> dict[str, TemplateState]:
         rows = self.db.execute(
-            "SELECT id, name, resource_group, subscription, fingerprint, status, run_start, primary_rule, failures, last_duration FROM templates"
+            "SELECT id, name, resource_group, subscription, fingerprint, status, run_start, primary_rule, failures, last_duration, last_checked FROM templates"
         )
         return {row[0]: TemplateState(*row) for row in rows}
 
