@@ -238,6 +238,51 @@ def check(
     return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
 
 
+class LintFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+
+
+@app.command()
+@command
+def lint(
+    ctx: typer.Context,
+    path: str = typer.Argument(..., help="An imageTemplate JSON, `az image builder show` output, or an ARM template (`az bicep build` output for Bicep)."),
+    output: LintFormat = typer.Option(LintFormat.text, "--output", "-o", case_sensitive=False, help="Report format."),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", case_sensitive=False, help="Exit 1 on errors only, or on warnings too."),
+    online: bool = typer.Option(False, "--online", help="Also check identity, roles, source, gallery and providers in Azure."),
+    subscription: str = SubscriptionOption,
+) -> ExitCode:
+    """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
+    from aib_doctor.lint import lint_text
+    from aib_doctor.render.lint_report import render_lint_json, render_lint_markdown, render_lint_sarif, render_lint_text
+
+    target = Path(path)
+    if not target.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        text = target.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    result = lint_text(text, path)
+    if online:
+        from aib_doctor.azure import connect
+        from aib_doctor.preflight import preflight_document
+
+        result.issues += preflight_document(connect(subscription), json.loads(text), path)
+    renderer = {LintFormat.text: render_lint_text, LintFormat.json: render_lint_json, LintFormat.markdown: render_lint_markdown, LintFormat.sarif: render_lint_sarif}[output]
+    sys.stdout.write(renderer(result))
+    failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
+    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.issues) else ExitCode.OK
+
+
 def _progress():
     """A rich progress bar on a terminal; a silent stand-in otherwise."""
     from contextlib import nullcontext
