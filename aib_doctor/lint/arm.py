@@ -23,8 +23,8 @@ class ArmEvaluator:
 
     def resolve(self, value):
         """The value with every expression string evaluated where possible (unresolvable ones kept as written)."""
-        if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, dict):  # keys too: userAssignedIdentities is keyed by expressions
+            return {self._key(k): self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if isinstance(value, str) and value.startswith("[") and value.endswith("]") and not value.startswith("[["):
@@ -34,6 +34,10 @@ class ArmEvaluator:
                 self.unresolved.add(str(exc))
                 return value
         return value
+
+    def _key(self, key: str) -> str:
+        resolved = self.resolve(key)
+        return resolved if isinstance(resolved, str) else key
 
     def _expression(self, text: str):
         tokens = [(m.lastgroup, m.group(m.lastgroup)) for m in _TOKEN.finditer(text) if m.lastgroup]
@@ -57,14 +61,15 @@ class ArmEvaluator:
             if rest and rest[0][1] == ",":
                 rest = rest[1:]
         rest = rest[1:]
-        value = self._apply(token.lower(), args)
+        value = self._apply(token, args)
         while rest and rest[0][1] == ".":  # property access: parameters('x').y
             if not isinstance(value, dict):
                 raise Unresolved(f"{token}().{rest[1][1]}")
             value, rest = value.get(rest[1][1]), rest[2:]
         return value, rest
 
-    def _apply(self, function: str, args: list):
+    def _apply(self, name: str, args: list):
+        function = name.lower()
         if function == "parameters":
             spec = self.parameters.get(args[0]) or {}
             if "defaultValue" not in spec:
@@ -82,4 +87,4 @@ class ArmEvaluator:
             return re.sub(r"\{(\d+)\}", lambda m: str(args[1 + int(m.group(1))]), str(args[0]))
         if function in ("string", "tolower", "toupper"):
             return {"string": str, "tolower": lambda v: str(v).lower(), "toupper": lambda v: str(v).upper()}[function](args[0])
-        raise Unresolved(f"{function}()")
+        raise Unresolved(f"{name}()")

@@ -1,0 +1,190 @@
+"""Every template check has a template that fails it and a similar one that passes it."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from aib_doctor.cli import app
+from aib_doctor.lint import lint_document, lint_text
+from aib_doctor.lint.registry import REGISTRY
+
+IDENTITY = {"type": "UserAssigned", "userAssignedIdentities": {"/subscriptions/1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib": {}}}
+LINUX = {
+    "identity": IDENTITY,
+    "location": "westeurope",
+    "properties": {
+        "buildTimeoutInMinutes": 90,
+        "source": {"type": "PlatformImage", "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "version": "latest"},
+        "customize": [{"type": "Shell", "name": "tools", "inline": ["sudo apt-get update", "sudo apt-get install -y jq"]}],
+        "vmProfile": {"vmSize": "Standard_D2s_v3"},
+        "distribute": [{"type": "ManagedImage", "imageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/images/u", "location": "westeurope", "runOutputName": "u"}],
+    },
+}
+WINDOWS = {
+    "identity": IDENTITY,
+    "location": "westeurope",
+    "properties": {
+        "buildTimeoutInMinutes": 180,
+        "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-azure-edition", "version": "latest"},
+        "customize": [
+            {"type": "PowerShell", "name": "tools", "inline": ["choco install -y git"], "runElevated": True},
+            {"type": "WindowsRestart"},
+            {"type": "WindowsUpdate"},
+        ],
+        "vmProfile": {"vmSize": "Standard_D4s_v5"},
+        "distribute": [{"type": "SharedImage", "galleryImageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/w", "runOutputName": "w", "targetRegions": [{"name": "westeurope"}]}],
+    },
+}
+
+
+def variant(base, path=(), value=None, delete=None):
+    document = copy.deepcopy(base)
+    if delete:
+        *parents, last = delete
+        target = document
+        for key in parents:
+            target = target[key]
+        del target[last]
+        return document
+    *parents, last = path
+    target = document
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return document
+
+
+P = ("properties",)
+CASES = {
+    "TPL001": (variant(LINUX, delete=("identity",)), LINUX),
+    "TPL002": (variant(LINUX, P + ("buildTimeoutInMinutes",), 5), variant(LINUX, P + ("buildTimeoutInMinutes",), 6)),
+    "TPL003": (variant(LINUX, P + ("buildTimeoutInMinutes",), 961), variant(LINUX, P + ("buildTimeoutInMinutes",), 960)),
+    "TPL004": (variant(WINDOWS, P + ("buildTimeoutInMinutes",), 45), variant(LINUX, P + ("buildTimeoutInMinutes",), 45)),
+    "TPL005": (variant(WINDOWS, P + ("vmProfile",), {"vmSize": "Standard_D1_v2"}), WINDOWS),
+    "TPL006": (variant(LINUX, P + ("customize", 0, "inline", 1), "sudo apt-get install jq"), variant(LINUX, P + ("customize", 0, "inline", 1), "sudo DEBIAN_FRONTEND=noninteractive apt-get install jq")),
+    "TPL007": (variant(LINUX, P + ("customize", 0, "inline", 1), "sudo ufw enable"), variant(LINUX, P + ("customize", 0, "inline", 1), "sudo ufw --version")),
+    "TPL008": (variant(WINDOWS, P + ("customize", 0, "inline"), ["Restart-Computer -Force"]), variant(WINDOWS, P + ("customize", 0, "inline"), ["Write-Host 'restart handled by WindowsRestart'"])),
+    "TPL009": (variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\DeprovisioningScript.ps1 -Force"]), variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\buildArtifacts -Recurse -Force"])),
+    "TPL010": (variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/etc/x.conf"}]), variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/tmp/x.conf"}])),
+    "TPL011": (variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/sql.iso", "destination": "C:\\sql.iso"}]), variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/app.config", "destination": "C:\\app.config"}])),
+    "TPL012": (variant(LINUX, P + ("customize", 0, "scriptUri"), "https://s/a.sh"), LINUX),
+    "TPL013": (variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh"}]), variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh", "sha256Checksum": "ab" * 32}])),
+    "TPL014": (variant(LINUX, P + ("distribute", 0, "type"), "managedImage"), LINUX),
+    "TPL015": (variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "U"}]), variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "v"}])),
+    "TPL016": (variant(WINDOWS, P + ("distribute", 0, "replicationRegions"), ["westeurope"]), WINDOWS),
+    "TPL017": (variant(LINUX, P + ("planInfo",), {"planName": "p", "planProduct": "o", "planPublisher": "x"}), variant(LINUX, P + ("source", "planInfo"), {"planName": "p", "planProduct": "o", "planPublisher": "x"})),
+    "TPL018": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c", "proxyVmSize": "Standard_A1_v2"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c"})),
+    "TPL019": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"containerInstanceSubnetId": "/s/c"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b"})),
+    "TPL020": (variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz 'https://s.blob.core.windows.net/c/a.tgz?sv=2022&sig=AbCdEf123'"), variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz https://s.blob.core.windows.net/c/a.tgz")),
+    "TPL021": (variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True}), variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True, "runElevated": True})),
+}
+
+
+def test_every_check_has_cases():
+    assert set(CASES) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_check_fails_and_passes(check_id):
+    failing, passing = CASES[check_id]
+    assert check_id in {i.check for i in lint_document(failing).issues}
+    assert check_id not in {i.check for i in lint_document(passing).issues}
+
+
+def test_the_good_templates_are_clean():
+    assert lint_document(LINUX).issues == [] and lint_document(WINDOWS).issues == []
+
+
+def test_az_cli_shape_is_read():
+    flat = {"name": "u", "identity": IDENTITY, **copy.deepcopy(LINUX["properties"]), "buildTimeoutInMinutes": 3}
+    issues = lint_document(flat).issues
+    assert [(i.check, i.pointer) for i in issues] == [("TPL002", "/buildTimeoutInMinutes")]
+
+
+ARM = {
+    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {
+        "imageTemplateName": {"type": "string", "defaultValue": "win-golden"},
+        "timeout": {"type": "int", "defaultValue": 4},
+        "identityId": {"type": "string"},
+        "scriptBase": {"type": "string", "defaultValue": "https://stscripts.blob.core.windows.net/scripts/"},
+    },
+    "variables": {"distributeType": "sharedImage"},
+    "resources": [
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "aib", "location": "[resourceGroup().location]"},
+        {
+            "type": "Microsoft.VirtualMachineImages/imageTemplates",
+            "apiVersion": "2024-02-01",
+            "name": "[parameters('imageTemplateName')]",
+            "location": "[resourceGroup().location]",
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {"[parameters('identityId')]": {}}},
+            "properties": {
+                "buildTimeoutInMinutes": "[parameters('timeout')]",
+                "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter", "version": "latest"},
+                "customize": [{"type": "PowerShell", "scriptUri": "[concat(parameters('scriptBase'), 'setup.ps1')]"}],
+                "vmProfile": {"vmSize": "Standard_D4s_v5"},
+                "distribute": [{"type": "[variables('distributeType')]", "galleryImageId": "/x", "runOutputName": "w", "targetRegions": [{"name": "westeurope"}]}],
+            },
+        },
+    ],
+}
+
+
+def test_arm_template_is_evaluated_and_unresolved_parameters_named():
+    text = json.dumps(ARM, indent=2)
+    result = lint_text(text, "main.json")
+    assert result.templates == ["win-golden"]
+    found = {(i.check, i.pointer) for i in result.issues}
+    assert ("TPL002", "/resources/1/properties/buildTimeoutInMinutes") in found  # [parameters('timeout')] -> 4
+    assert ("TPL014", "/resources/1/properties/distribute/0/type") in found  # variables('distributeType') -> sharedImage
+    assert ("TPL013", "/resources/1/properties/customize/0/scriptUri") in found
+    assert result.unresolved == ["parameters('identityId')", "resourceGroup()"]
+    line = next(i.line for i in result.issues if i.check == "TPL002")
+    assert '"buildTimeoutInMinutes"' in text.splitlines()[line - 1]
+
+
+runner = CliRunner()
+
+
+def test_cli_exit_codes_and_fail_on(tmp_path):
+    warn_only = tmp_path / "warn.json"
+    warn_only.write_text(json.dumps(variant(LINUX, P + ("customize", 0, "inline", 1), "sudo apt-get install jq")))
+    assert runner.invoke(app, ["lint", str(warn_only)]).exit_code == 0
+    assert runner.invoke(app, ["lint", str(warn_only), "--fail-on", "warning"]).exit_code == 1
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(LINUX))
+    assert runner.invoke(app, ["lint", str(clean), "--fail-on", "warning"]).exit_code == 0
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = runner.invoke(app, ["lint", str(broken)])
+    assert result.exit_code == 2 and "not valid JSON" in result.stderr
+    assert runner.invoke(app, ["lint", str(tmp_path / "missing.json")]).exit_code == 2
+
+
+def test_sarif_points_at_rules_lines_and_pointers(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(variant(LINUX, P + ("buildTimeoutInMinutes",), 2), indent=2))
+    sarif = json.loads(runner.invoke(app, ["lint", str(path), "-o", "sarif"]).stdout)
+    assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
+    run = sarif["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["TPL002"]
+    result = run["results"][0]
+    assert result["ruleId"] == "TPL002" and result["level"] == "error" and result["ruleIndex"] == 0
+    location = result["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == str(path)
+    assert path.read_text().splitlines()[location["physicalLocation"]["region"]["startLine"] - 1].strip().startswith('"buildTimeoutInMinutes"')
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "/properties/buildTimeoutInMinutes"
+
+
+def test_json_and_markdown_outputs(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(variant(LINUX, delete=("identity",))))
+    document = json.loads(runner.invoke(app, ["lint", str(path), "-o", "json"]).stdout)
+    assert [(i["check"], i["pointer"], i["severity"]) for i in document["issues"]] == [("TPL001", "/identity", "error")]
+    markdown = runner.invoke(app, ["lint", str(path), "-o", "markdown"]).stdout
+    assert "| error | TPL001 `identity.missing` | `/identity` (line 1) |" in markdown
