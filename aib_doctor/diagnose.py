@@ -7,12 +7,15 @@ among equals the one whose evidence comes first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 from aib_doctor.catalog import Catalog, fill_details
 from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
 from aib_doctor.scan import PatternTable, ScanResult
-from aib_doctor.template_facts import name_customizers, template_facts
+from aib_doctor.lint import lint_document
+from aib_doctor.lint.registry import REGISTRY
+from aib_doctor.template_facts import name_customizers, properties, template_facts
 from aib_doctor.timeline import TimelineBuilder, describe_run
 
 EVIDENCE_PER_FINDING = 6
@@ -70,10 +73,40 @@ def diagnose(
     if cause is not None and state in ("failed", "unknown"):
         primary = findings.pop(cause)
         findings.insert(0, primary)
+    if template is not None:
+        primary, findings = _with_lint(template, primary, findings)
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
     return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
+
+
+def _with_lint(template: dict, primary: Finding | None, findings: list[Finding]) -> tuple[Finding | None, list[Finding]]:
+    """The template's lint issues as secondary findings; the primary names the one that explains it."""
+    if not {"source", "customize", "distribute"} & set(properties(template)):
+        return primary, findings  # a status-only document: nothing to lint
+    issues = lint_document(template).issues
+    for issue in issues:
+        if primary is not None and primary.rule in REGISTRY[issue.check].explains:
+            note = f" The template shows why: {issue.check} {issue.name}, {issue.message} at {issue.pointer}."
+            primary = replace(primary, cause=primary.cause + note)
+            findings[0] = primary
+            break
+    for issue in issues:
+        findings.append(
+            Finding(
+                rule=issue.check,
+                name=issue.name,
+                category=issue.category,
+                severity=issue.severity,
+                title=issue.title,
+                cause=f"{REGISTRY[issue.check].cause} Here: {issue.message}.",
+                fix=issue.fix,
+                evidence=(Evidence("template", None, f"{issue.pointer}: {issue.message}"),),
+                docs=(),
+            )
+        )
+    return primary, findings
 
 
 def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]):

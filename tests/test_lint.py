@@ -188,3 +188,20 @@ def test_json_and_markdown_outputs(tmp_path):
     assert [(i["check"], i["pointer"], i["severity"]) for i in document["issues"]] == [("TPL001", "/identity", "error")]
     markdown = runner.invoke(app, ["lint", str(path), "-o", "markdown"]).stdout
     assert "| error | TPL001 `identity.missing` | `/identity` (line 1) |" in markdown
+
+
+def test_diagnosis_names_the_lint_problem_that_caused_the_failure(tmp_path):
+    template = variant(LINUX, P + ("buildTimeoutInMinutes",), 4)
+    template["properties"]["lastRunStatus"] = {"runState": "Failed", "message": "Packer build command has failed: exit status 1."}
+    template["properties"]["provisioningState"] = "Succeeded"
+    (tmp_path / "template.json").write_text(json.dumps(template))
+    (tmp_path / "customization.log").write_text(
+        "[11111111-2222-3333-4444-555555555555] PACKER ERR 2024/01/01 10:00:00 * client_jwt will expire within 5 minutes, please use a JWT that is valid for at least 5 minutes\n"
+    )
+    document = json.loads(runner.invoke(app, ["analyze", str(tmp_path), "-o", "json"]).stdout)
+    assert document["primary"]["rule"] == "AIB045"
+    assert document["primary"]["cause"].endswith(
+        "The template shows why: TPL002 timeout.too-short, buildTimeoutInMinutes is 4 at /properties/buildTimeoutInMinutes."
+    )
+    lint_finding = next(f for f in document["findings"] if f["rule"] == "TPL002")
+    assert lint_finding["evidence"] == [{"source": "template", "line": None, "text": "/properties/buildTimeoutInMinutes: buildTimeoutInMinutes is 4"}]
