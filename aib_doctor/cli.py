@@ -145,6 +145,7 @@ def template(
     subscription: str = SubscriptionOption,
     auth_mode: AuthMode = AuthOption,
     full_log: bool = typer.Option(False, "--full-log", help="Read the whole log, not just enough of its tail."),
+    preflight: bool = typer.Option(False, "--preflight", help="Also check identity, roles, source image, gallery definition and providers."),
     output: Format = OutputOption,
 ) -> ExitCode:
     """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
@@ -153,7 +154,7 @@ def template(
 
     catalog = load_catalog()
     table = pattern_table(catalog)
-    result = diagnose_template(connect(subscription), resource_group, name, catalog, table, auth_mode.value, full_log)
+    result = diagnose_template(connect(subscription), resource_group, name, catalog, table, auth_mode.value, full_log, preflight)
     for note in result.notes:
         stderr.print(f"aib-doctor: {note}", markup=False)
     emit(result.report, output)

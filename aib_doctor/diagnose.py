@@ -14,7 +14,7 @@ from aib_doctor.catalog import Catalog, fill_details
 from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
 from aib_doctor.scan import PatternTable, ScanResult
 from aib_doctor.lint import lint_document
-from aib_doctor.lint.registry import REGISTRY
+from aib_doctor.lint.registry import check_info
 from aib_doctor.template_facts import name_customizers, properties, template_facts
 from aib_doctor.timeline import TimelineBuilder, describe_run
 
@@ -46,8 +46,10 @@ def diagnose(
     status: BuildStatus | None = None,
     subject: dict | None = None,
     template: dict | None = None,
+    preflight: Sequence = (),
 ) -> Report:
-    """`template` (the resource as ARM returns it) adds its VM size, timeout and customizer names."""
+    """`template` (the resource as ARM returns it) adds its VM size, timeout, customizer names and lint issues;
+    `preflight` issues found online join them."""
     logs = [s for s in scans if s.source in ("customization.log", "input")]
     builder = logs[0].timeline if logs else TimelineBuilder()
     fired = [(rule, hits) for rule in catalog if (hits := _fire(rule, table, scans))]
@@ -74,20 +76,20 @@ def diagnose(
         primary = findings.pop(cause)
         findings.insert(0, primary)
     if template is not None:
-        primary, findings = _with_lint(template, primary, findings)
+        primary, findings = _with_lint(template, primary, findings, preflight)
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
     return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
 
 
-def _with_lint(template: dict, primary: Finding | None, findings: list[Finding]) -> tuple[Finding | None, list[Finding]]:
-    """The template's lint issues as secondary findings; the primary names the one that explains it."""
+def _with_lint(template: dict, primary: Finding | None, findings: list[Finding], extra: Sequence = ()) -> tuple[Finding | None, list[Finding]]:
+    """The template's lint (and preflight) issues as secondary findings; the primary names the one that explains it."""
     if not {"source", "customize", "distribute"} & set(properties(template)):
         return primary, findings  # a status-only document: nothing to lint
-    issues = lint_document(template).issues
+    issues = lint_document(template).issues + list(extra)
     for issue in issues:
-        if primary is not None and primary.rule in REGISTRY[issue.check].explains:
+        if primary is not None and primary.rule in check_info(issue.check).explains:
             note = f" The template shows why: {issue.check} {issue.name}, {issue.message} at {issue.pointer}."
             primary = replace(primary, cause=primary.cause + note)
             findings[0] = primary
@@ -100,7 +102,7 @@ def _with_lint(template: dict, primary: Finding | None, findings: list[Finding])
                 category=issue.category,
                 severity=issue.severity,
                 title=issue.title,
-                cause=f"{REGISTRY[issue.check].cause} Here: {issue.message}.",
+                cause=f"{check_info(issue.check).cause} Here: {issue.message}.",
                 fix=issue.fix,
                 evidence=(Evidence("template", None, f"{issue.pointer}: {issue.message}"),),
                 docs=(),

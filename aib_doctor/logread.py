@@ -73,6 +73,7 @@ def diagnose_log(
     full: bool = False,
     first_window: int = FIRST_WINDOW,
     extra_scans: Sequence[ScanResult] = (),
+    preflight: Sequence = (),
 ) -> tuple[Report, LogWindow]:
     """`extra_scans` are read already (validation.log): they join every round of the diagnosis."""
     size = reader.size()
@@ -82,7 +83,7 @@ def diagnose_log(
         start = size - window
         scan = scan_window(reader, table, start, size)
         read += size - start
-        report = diagnose([*status_scans, scan, *extra_scans], catalog, table, status, subject, template)
+        report = diagnose([*status_scans, scan, *extra_scans], catalog, table, status, subject, template, preflight)
         running = report.status == "running"
         if start == 0 or evidence_in_hand(report) or (running and report.primary is None):
             log_window = LogWindow(size, start, read)

@@ -95,12 +95,18 @@ def diagnose_template(
     table: PatternTable,
     auth_mode: str = "auto",
     full_log: bool = False,
+    preflight: bool = False,
 ) -> TemplateDiagnosis:
     from aib_doctor.azure.storage import LogUnavailable
     from aib_doctor.azure.templates import get_template, run_outputs
 
     template = get_template(session, resource_group, name)
     status = template_status(template)
+    checks = []
+    if preflight:
+        from aib_doctor.preflight import preflight_document
+
+        checks = preflight_document(session, template, name)
     facts = template_facts(template)
     subject = {
         "kind": "template",
@@ -125,17 +131,17 @@ def diagnose_template(
             subject["outputs"] = run_outputs(session, resource_group, name)
         elif state is None:
             notes.append(f"template {name!r} has not run yet (provisioningState {status.provisioning_state})")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes)
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes)
     try:
         located = locate_logs(session, resource_group, name, template, auth_mode)
     except LogUnavailable as exc:
         notes.append(f"log unavailable: {exc}")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes, state == "failed")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes, state == "failed")
     notes += located.notes
     if not located.selected:
         queued = (status.run_sub_state or "").lower() == "queued"
         notes.append("no log yet: the build is queued" if queued else f"no log in {located.staging_group}/packerlogs yet")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template), notes, state == "failed")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes, state == "failed")
     run = located.selected[0]
     subject["log"] = {
         "account": located.store.account.name,
@@ -150,7 +156,7 @@ def diagnose_template(
         extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
     subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
-    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra)
+    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=checks)
     return TemplateDiagnosis(report, notes, located=located)
 
 

@@ -39,14 +39,21 @@ class LintIssue:
 
 
 REGISTRY: dict[str, Check] = {}
+"""Offline checks, run by `lint` on every template."""
+PREFLIGHT: dict[str, Check] = {}
+"""Online checks (PRE###), run by preflight against Azure; here for their prose."""
 
 
-def check(id: str, name: str, severity: str, category: str, title: str, cause: str, fix: str, explains: tuple[str, ...] = ()):
+def check(id: str, name: str, severity: str, category: str, title: str, cause: str, fix: str, explains: tuple[str, ...] = (), online: bool = False):
     def register(fn: CheckFn) -> CheckFn:
-        REGISTRY[id] = Check(id, name, severity, category, title, " ".join(cause.split()), " ".join(fix.split()), explains, fn)
+        (PREFLIGHT if online else REGISTRY)[id] = Check(id, name, severity, category, title, " ".join(cause.split()), " ".join(fix.split()), explains, fn)
         return fn
 
     return register
+
+
+def check_info(check_id: str) -> Check:
+    return REGISTRY.get(check_id) or PREFLIGHT[check_id]
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 
 from aib_doctor import __version__
 from aib_doctor.lint import LintResult
-from aib_doctor.lint.registry import REGISTRY
+from aib_doctor.lint.registry import check_info
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -75,7 +75,7 @@ def render_lint_sarif(result: LintResult) -> str:
             "defaultConfiguration": {"level": check.severity},
             "properties": {"category": check.category},
         }
-        for check in (REGISTRY[c] for c in used)
+        for check in (check_info(c) for c in used)
     ]
     results = []
     for issue in result.issues:
