@@ -31,7 +31,7 @@ WINDOWS = {
         "buildTimeoutInMinutes": 180,
         "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-azure-edition", "version": "latest"},
         "customize": [
-            {"type": "PowerShell", "name": "tools", "inline": ["choco install -y git"], "runElevated": True},
+            {"type": "PowerShell", "name": "tools", "inline": ["choco install -y git"], "runElevated": True, "runAsSystem": True},
             {"type": "WindowsRestart"},
             {"type": "WindowsUpdate"},
         ],
@@ -80,6 +80,8 @@ CASES = {
     "TPL018": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c", "proxyVmSize": "Standard_A1_v2"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c"})),
     "TPL019": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"containerInstanceSubnetId": "/s/c"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b"})),
     "TPL020": (variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz 'https://s.blob.core.windows.net/c/a.tgz?sv=2022&sig=AbCdEf123'"), variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz https://s.blob.core.windows.net/c/a.tgz")),
+    "TPL022": (variant(LINUX, P + ("customize", 0, "inline", 1), "echo 'waagent -force -deprovision' > /tmp/DeprovisioningScript.sh"), variant(LINUX, P + ("customize", 0, "inline", 1), "cat /tmp/DeprovisioningScript.sh")),
+    "TPL023": (variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runElevated": True}), variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"]})),
     "TPL021": (variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True}), variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True, "runElevated": True})),
 }
 

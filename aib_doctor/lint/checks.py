@@ -130,7 +130,7 @@ def script_reboots(view: TemplateView):
 
 
 _DEPROVISION = re.compile(
-    r"(?:Remove-Item|\brm\b|\bdel\b|\berase\b|Set-Content|Out-File|>)[^;\n]*DeprovisioningScript|"
+    r"(?:Remove-Item|\brm\b|\bdel\b|\berase\b)[^;\n]*DeprovisioningScript|"
     r"\brm\s+-\w*r\w*\s+/tmp/\*|Remove-Item\s+[\"']?C:\\\\?\*",
     re.I,
 )
@@ -142,8 +142,7 @@ _DEPROVISION = re.compile(
        explains=("AIB016",))
 def deletes_deprovisioning_script(view: TemplateView):
     for pointer, line, _ in _script_lines(view):
-        m = _DEPROVISION.search(line)
-        if m and not re.search(r"Set-Content|Out-File|>", m.group(0)):
+        if _DEPROVISION.search(line):
             yield pointer, f"`{line.strip()[:120]}` removes the deprovisioning script"
 
 
@@ -295,3 +294,25 @@ def system_without_elevation(view: TemplateView):
     for index, customizer in view.customizers():
         if str(customizer.get("type", "")).lower() == "powershell" and customizer.get("runAsSystem") and not customizer.get("runElevated"):
             yield view.at("customize", index, "runAsSystem"), "runAsSystem without runElevated"
+
+
+_OVERWRITE = re.compile(r"(?:Set-Content|Out-File|Copy-Item|>|\bcp\b|\bmv\b|Move-Item)[^;\n]*DeprovisioningScript", re.I)
+
+
+@check("TPL022", "script.overwrites-deprovisioning-script", "warning", "deprovision", "A script overwrites the deprovisioning script",
+       "Overwriting c:\\DeprovisioningScript.ps1 or /tmp/DeprovisioningScript.sh replaces how the image is generalized; an incomplete replacement leaves VMs that fail to provision or an old script that waits for services that no longer exist.",
+       "Overwrite it only on purpose, with a complete script based on the current default (Sysprep /oobe /generalize, or waagent -deprovision+user).",
+       explains=("AIB060", "AIB061", "AIB075"))
+def overwrites_deprovisioning_script(view: TemplateView):
+    for pointer, line, _ in _script_lines(view):
+        if _OVERWRITE.search(line) and not _DEPROVISION.search(line):
+            yield pointer, f"`{line.strip()[:120]}` replaces the deprovisioning script"
+
+
+@check("TPL023", "powershell.elevated-not-system", "info", "customizer_failed", "An elevated PowerShell customizer does not run as SYSTEM",
+       "runElevated without runAsSystem runs the script elevated as the build's own user; installers that need the SYSTEM account, or that touch other users' profiles, behave differently than under SYSTEM.",
+       "Add runAsSystem: true if the script needs the SYSTEM account; otherwise nothing to change.")
+def elevated_not_system(view: TemplateView):
+    for index, customizer in view.customizers():
+        if str(customizer.get("type", "")).lower() == "powershell" and customizer.get("runElevated") and not customizer.get("runAsSystem"):
+            yield view.at("customize", index, "runElevated"), "runElevated without runAsSystem"
