@@ -28,15 +28,13 @@ def run_fleet_check(
     evidence_keep: int,
     auth_mode: str,
 ) -> CheckResult:
-    from azure.identity import DefaultAzureCredential
-
-    from aib_doctor.azure import AzureSession, cli_default_subscription, resolve_subscription
+    from aib_doctor.azure import AzureSession, cli_default_subscription, default_credential, resolve_subscription
     from aib_doctor.azure.graph import GraphUnavailable, list_per_subscription, list_subscriptions, query_graph
     from aib_doctor.remote import diagnose_template, save_logs
 
     if not scope.subscriptions and not scope.all_subscriptions:
         scope = Scope((resolve_subscription(None),), False, scope.resource_groups, scope.templates, scope.exclude, scope.exclude_tags)
-    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    credential = default_credential()
     sessions: dict[str, AzureSession] = {}
 
     def session_for(subscription: str) -> AzureSession:

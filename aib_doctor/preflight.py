@@ -5,8 +5,8 @@ a custom staging group and script storage; the source image exists in the templa
 gallery image definition's Hyper-V generation and security type match the source; the resource
 providers are registered. Each gap comes with the `az` command that closes it.
 
-Reads go through raw ARM GETs on the SDK pipeline already in use: five kinds of GET do not justify
-three more SDK packages (authorization, msi, compute).
+Reads go through raw ARM GETs (aib_doctor.azure.arm_get) on the SDK pipeline already in use: five
+kinds of GET do not justify three more SDK packages (authorization, msi, compute).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import quote
 
+from aib_doctor.azure import arm_get
 from aib_doctor.lint import template_views
 from aib_doctor.lint.registry import LintIssue, TemplateView, check
 
@@ -49,25 +50,6 @@ class Need:
     """The built-in role to suggest."""
     pointer: str
     data: bool = False
-
-
-def _arm(session, path: str) -> dict | None:
-    """GET an ARM path; None for 404."""
-    from azure.core.exceptions import ResourceNotFoundError
-    from azure.core.rest import HttpRequest
-
-    from aib_doctor.azure import access_error
-
-    try:
-        response = session.client("imagebuilder").send_request(HttpRequest("GET", path))
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        return response.json()
-    except ResourceNotFoundError:
-        return None
-    except Exception as exc:
-        raise access_error(exc, f"preflight GET {path.split('?')[0]}") from None
 
 
 def _group_scope(resource_id: str) -> str:
@@ -143,7 +125,7 @@ def preflight_view(session, view: TemplateView) -> list[LintIssue]:
     subscription = session.subscription
     principal = None
     for identity_id in ((view.root.get("identity") or {}).get("userAssignedIdentities") or {}):
-        found = _arm(session, f"{identity_id}?api-version=2023-01-31")
+        found = arm_get(session, f"{identity_id}?api-version=2023-01-31")
         if found is None:
             m = re.search(r"/resourceGroups/([^/]+)/providers/Microsoft.ManagedIdentity/userAssignedIdentities/([^/]+)", identity_id, re.I)
             command = f"az identity create -g {m.group(1)} -n {m.group(2)}" if m else "az identity create -g <rg> -n <name>"
@@ -154,7 +136,7 @@ def preflight_view(session, view: TemplateView) -> list[LintIssue]:
         issues += _role_gaps(session, view, principal, location)
     issues += _source_gaps(session, view, location)
     for namespace in PROVIDERS:
-        provider = _arm(session, f"/subscriptions/{subscription}/providers/{namespace}?api-version=2021-04-01")
+        provider = arm_get(session, f"/subscriptions/{subscription}/providers/{namespace}?api-version=2021-04-01")
         state = (provider or {}).get("registrationState")
         if state != "Registered":
             gap("PRE005", "subscription.provider-unregistered", "A resource provider the build needs is not registered",
@@ -164,14 +146,14 @@ def preflight_view(session, view: TemplateView) -> list[LintIssue]:
 
 
 def _role_gaps(session, view: TemplateView, principal: str, location: str) -> list[LintIssue]:
-    assignments = _arm(session, f"/subscriptions/{session.subscription}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={quote(f'assignedTo({chr(39)}{principal}{chr(39)})')}") or {}
+    assignments = arm_get(session, f"/subscriptions/{session.subscription}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={quote(f'assignedTo({chr(39)}{principal}{chr(39)})')}") or {}
     definitions: dict[str, list[dict]] = {}
     granted = []
     for assignment in assignments.get("value") or []:
         properties = assignment.get("properties") or {}
         definition_id = properties.get("roleDefinitionId", "")
         if definition_id not in definitions:
-            definition = _arm(session, f"{definition_id}?api-version=2022-04-01") or {}
+            definition = arm_get(session, f"{definition_id}?api-version=2022-04-01") or {}
             definitions[definition_id] = (definition.get("properties") or {}).get("permissions") or []
         granted.append((properties.get("scope", ""), definitions[definition_id]))
     issues = []
@@ -204,7 +186,7 @@ def _source_gaps(session, view: TemplateView, location: str) -> list[LintIssue]:
     if kind == "platformimage" and location:
         base = (f"/subscriptions/{session.subscription}/providers/Microsoft.Compute/locations/{location}/publishers/{source.get('publisher')}"
                 f"/artifacttypes/vmimage/offers/{source.get('offer')}/skus/{source.get('sku')}/versions")
-        versions = _arm(session, f"{base}?api-version=2024-07-01")
+        versions = arm_get(session, f"{base}?api-version=2024-07-01")
         names = [v.get("name") for v in (versions if isinstance(versions, list) else [])]
         wanted = source.get("version")
         chosen = names[-1] if wanted == "latest" and names else wanted if wanted in names else None
@@ -214,25 +196,25 @@ def _source_gaps(session, view: TemplateView, location: str) -> list[LintIssue]:
                                     f"{urn}:{wanted} is not offered in {location}. Fix: az vm image list --location {location} --publisher {source.get('publisher')} --offer {source.get('offer')} --sku {source.get('sku')} --all -o table",
                                     "pick a listed version", view.at("source"), view.name))
         else:
-            image = _arm(session, f"{base}/{chosen}?api-version=2024-07-01") or {}
+            image = arm_get(session, f"{base}/{chosen}?api-version=2024-07-01") or {}
             generation = (image.get("properties") or {}).get("hyperVGeneration")
             features = {f.get("name"): f.get("value") for f in (image.get("properties") or {}).get("features") or []}
             security = features.get("SecurityType")
     if kind == "sharedimageversion" and source.get("imageVersionId"):
-        version = _arm(session, f"{source['imageVersionId']}?api-version=2023-07-03")
+        version = arm_get(session, f"{source['imageVersionId']}?api-version=2023-07-03")
         regions = [r.get("name", "").replace(" ", "").lower() for r in ((version or {}).get("properties") or {}).get("publishingProfile", {}).get("targetRegions") or []]
         if version is None or (location and location.replace(" ", "").lower() not in regions):
             issues.append(LintIssue("PRE003", "source.not-in-region", "error", "source_image", "The source image does not exist in the template's region",
                                     f"{source['imageVersionId']} has no replica in {location}. Fix: az sig image-version update --ids {source['imageVersionId']} --add publishingProfile.targetRegions name={location}",
                                     "replicate the version", view.at("source", "imageVersionId"), view.name))
-        definition = _arm(session, source["imageVersionId"].split("/versions/")[0] + "?api-version=2023-07-03") or {}
+        definition = arm_get(session, source["imageVersionId"].split("/versions/")[0] + "?api-version=2023-07-03") or {}
         generation, security = _definition_traits(definition)
     if generation:
         for index, target in view.distributors():
             if str(target.get("type", "")).lower() != "sharedimage" or not target.get("galleryImageId"):
                 continue
             definition_id = target["galleryImageId"].split("/versions/")[0]
-            target_generation, target_security = _definition_traits(_arm(session, f"{definition_id}?api-version=2023-07-03") or {})
+            target_generation, target_security = _definition_traits(arm_get(session, f"{definition_id}?api-version=2023-07-03") or {})
             mismatch = []
             if target_generation and target_generation != generation:
                 mismatch.append(f"Hyper-V generation {target_generation} vs the source's {generation}")

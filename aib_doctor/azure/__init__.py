@@ -70,12 +70,32 @@ def resolve_subscription(option: str | None) -> str:
     return subscription
 
 
-def connect(subscription: str | None) -> AzureSession:
+def default_credential():
     from azure.identity import DefaultAzureCredential
 
     # The browser and interactive options would hang a cron job; everything unattended stays on.
-    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
-    return AzureSession(credential, resolve_subscription(subscription))
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+
+def connect(subscription: str | None) -> AzureSession:
+    return AzureSession(default_credential(), resolve_subscription(subscription))
+
+
+def arm_get(session: AzureSession, path: str) -> dict | list | None:
+    """GET an ARM path (with its api-version) through the SDK pipeline; None when it does not exist."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.rest import HttpRequest
+
+    try:
+        response = session.client("imagebuilder").send_request(HttpRequest("GET", path))
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+    except ResourceNotFoundError:
+        return None
+    except Exception as exc:
+        raise access_error(exc, f"reading {path.split('?')[0]}") from None
 
 
 def access_error(exc: Exception, what: str) -> AzureAccessError:

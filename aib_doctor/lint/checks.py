@@ -24,6 +24,13 @@ def _script_lines(view: TemplateView) -> Iterator[tuple[str, str, dict]]:
                 yield view.at("customize", index, "inline", number), line, customizer
 
 
+def _script_matches(view: TemplateView, pattern: re.Pattern) -> Iterator[tuple[str, str]]:
+    for pointer, line, _ in _script_lines(view):
+        m = pattern.search(line)
+        if m:
+            yield pointer, f"`{m.group(0).strip()}` in an inline script"
+
+
 @check("TPL001", "identity.missing", "error", "template_invalid", "The template has no user-assigned identity",
        "Every template needs a user-assigned managed identity; without one the submission fails with \"Missing field 'identity'\".",
        "Add identity {\"type\": \"UserAssigned\", \"userAssignedIdentities\": {\"<identity id>\": {}}} to the resource.",
@@ -110,10 +117,7 @@ _REMOTE_ACCESS = re.compile(
        "Apply firewall and remote-access hardening at first boot of the VMs (or keep 22/5986 open to the build), not during the image build.",
        explains=("AIB014", "AIB052", "AIB053"))
 def firewall_or_remote_access(view: TemplateView):
-    for pointer, line, _ in _script_lines(view):
-        m = _REMOTE_ACCESS.search(line)
-        if m:
-            yield pointer, f"`{m.group(0)}` in an inline script"
+    yield from _script_matches(view, _REMOTE_ACCESS)
 
 
 _REBOOT = re.compile(r"\bRestart-Computer\b|\bshutdown(?:\.exe)?\s+(?:/r|-r)\b|(?:^|[;&|]\s*|sudo\s+)reboot\b", re.I)
@@ -123,10 +127,7 @@ _REBOOT = re.compile(r"\bRestart-Computer\b|\bshutdown(?:\.exe)?\s+(?:/r|-r)\b|(
        "A reboot inside a script ends the remote command without an exit status; Packer loses the VM and the build fails.",
        "Remove the reboot and add a WindowsRestart customizer after the script (Windows).", explains=("AIB066", "AIB014"))
 def script_reboots(view: TemplateView):
-    for pointer, line, _ in _script_lines(view):
-        m = _REBOOT.search(line)
-        if m:
-            yield pointer, f"`{m.group(0).strip()}` in an inline script"
+    yield from _script_matches(view, _REBOOT)
 
 
 _DEPROVISION = re.compile(
