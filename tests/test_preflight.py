@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from aib_doctor.cli import app
