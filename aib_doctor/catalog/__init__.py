@@ -19,6 +19,8 @@ import yaml
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule
 
+# libyaml's loader when PyYAML was built with it: a fifth of the start-up time of every command.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^AIB\d{3}$")
 _NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
 _FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "title", "cause", "fix", "details", "docs"}
@@ -49,7 +51,7 @@ def load_catalog() -> Catalog:
     folder = resources.files(__package__) / "rules"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            for record in yaml.safe_load(entry.read_text(encoding="utf-8")) or []:
+            for record in yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or []:
                 records.append((entry.name, record))
     return build_catalog(records)
 
