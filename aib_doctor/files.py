@@ -16,16 +16,17 @@ def refuse_to_overwrite(path: Path, force: bool) -> None:
         raise InputError(f"{path} already exists; pass --force to replace it")
 
 
-def write_atomic(path: Path, chunks: Iterable[bytes]) -> int:
+def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
     written = 0
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
                 written += len(chunk)
             handle.flush()
+            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:

@@ -64,6 +64,7 @@ def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
     outcome = json.loads(first.stdout)["templates"][0]
     assert outcome["transition"] == "new_failure" and outcome["report"]["primary"]["rule"] == "AIB012"
     evidence = tmp_path / outcome["evidence"]
+    assert oct((evidence / "report.json").stat().st_mode & 0o777) == "0o600"
     assert (evidence / "report.json").exists() and (evidence / "customization.log").read_bytes().startswith(b"[922bdf36")
     assert len(hook.received) == 1 and "AIB012" in hook.received[0]["text"] and hook.received[0]["title"] == "AIB build failed: web01"
 
@@ -144,6 +145,7 @@ def test_prometheus_textfile(arm, azurite, tmp_path):
     assert f"aib_template_last_check_timestamp_seconds{{{labels}}} " in text
     assert "aib_check_last_run_timestamp_seconds " in text
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # written atomically
+    assert oct(metrics.stat().st_mode & 0o777) == "0o644"  # node_exporter runs as another user
 
 
 def test_graph_unavailable_falls_back_to_listing_each_subscription(arm, azurite, tmp_path):

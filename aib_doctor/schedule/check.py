@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from aib_doctor.diagnose import build_state
+from aib_doctor.files import write_atomic
 from aib_doctor.model import BuildStatus, TemplateSummary
 from aib_doctor.schedule import notify
 from aib_doctor.schedule.metrics import write_metrics
@@ -224,12 +225,12 @@ def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, repor
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
     target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_atomic(target / "report.json", [(json.dumps(report, indent=2) + "\n").encode("utf-8")])
     if save_log is not None:
         try:
             save_log(target)
         except Exception as exc:  # the report is kept even when the log cannot be
-            (target / "log-unavailable.txt").write_text(f"{exc}\n", encoding="utf-8")
+            write_atomic(target / "log-unavailable.txt", [f"{exc}\n".encode("utf-8")])
     runs = sorted(p for p in base.iterdir() if p.is_dir())
     for old in runs[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)

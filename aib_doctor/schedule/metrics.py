@@ -41,4 +41,5 @@ def render_metrics(templates: list[dict], checked_at: float) -> str:
 
 
 def write_metrics(path: Path, templates: list[dict], checked_at: float) -> None:
-    write_atomic(path, [render_metrics(templates, checked_at).encode("utf-8")])
+    # World-readable on purpose: node_exporter runs as its own user, and these numbers hold no secret.
+    write_atomic(path, [render_metrics(templates, checked_at).encode("utf-8")], mode=0o644)
