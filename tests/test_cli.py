@@ -140,3 +140,31 @@ def test_internal_error_is_one_line_exit_5(monkeypatch):
     result = runner.invoke(app, ["analyze", "x"])
     assert result.exit_code == 5
     assert "internal error: RuntimeError: boom" in result.stderr
+
+
+def test_interrupt_is_exit_130(monkeypatch):
+    import aib_doctor.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "read_input", interrupted)
+    result = runner.invoke(app, ["analyze", "x"])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    import aib_doctor.cli as cli
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "read_input", explode)
+    result = runner.invoke(app, ["--debug", "analyze", "x"])
+    assert result.exit_code == 5 and "Traceback" in result.stderr and "RuntimeError: boom" in result.stderr
+
+
+def test_bundle_with_broken_template_json_is_exit_2(tmp_path):
+    (tmp_path / "template.json").write_text("{broken")
+    result = run("analyze", str(tmp_path))
+    assert result.returncode == 2 and b"not valid JSON" in result.stderr and b"Traceback" not in result.stderr
