@@ -7,7 +7,6 @@ An exclusive lock file keeps two checks from working on the same state at once.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -87,9 +86,9 @@ class StateStore:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _lock_exclusive(handle)
                 return handle
-            except BlockingIOError:
+            except OSError:
                 if time.monotonic() >= deadline:
                     handle.close()
                     raise StateLocked(f"another aib-doctor check is running on {path.parent}") from None
@@ -158,6 +157,19 @@ class StateStore:
 
     def transaction(self):
         return _Transaction(self.db)
+
+
+def _lock_exclusive(handle) -> None:
+    """A non-blocking exclusive lock held until the file is closed; OSError when another process has it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 class _Transaction:
