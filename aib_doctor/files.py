@@ -26,7 +26,8 @@ def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
                 handle.write(chunk)
                 written += len(chunk)
             handle.flush()
-            os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it
+            if hasattr(os, "fchmod"):  # POSIX; the umask may have narrowed the mode
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,39 +85,39 @@ class LogStore:
         blob = self._container.get_blob_client(blob_name)
         size = blob.get_blob_properties().size
         temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        done = [0]
-        try:
-            parts = [(start, min(PART, size - start)) for start in range(0, size, PART)]
+        handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        lock = threading.Lock()  # parts arrive from several threads: one writer, one counter
+        done = 0
 
-            def fetch(part: tuple[int, int]) -> None:
-                start, length = part
-                got, attempts = 0, 0
-                while got < length:
-                    try:
-                        for chunk in blob.download_blob(offset=start + got, length=length - got).chunks():
-                            os.pwrite(fd, chunk, start + got)
-                            got += len(chunk)
-                            done[0] += len(chunk)
-                            if progress:
-                                progress(done[0], size)
-                    except Exception as exc:  # a dropped connection: resume this part with a ranged read
-                        attempts += 1
-                        if attempts >= ATTEMPTS or not _transient(exc):
-                            raise
-
-            with ThreadPoolExecutor(PARALLEL) as pool:
+        def fetch(part: tuple[int, int]) -> None:
+            nonlocal done
+            start, length = part
+            got, attempts = 0, 0
+            while got < length:
                 try:
-                    list(pool.map(fetch, parts))
+                    for chunk in blob.download_blob(offset=start + got, length=length - got).chunks():
+                        with lock:
+                            handle.seek(start + got)
+                            handle.write(chunk)
+                            done += len(chunk)
+                            if progress:
+                                progress(done, size)
+                        got += len(chunk)
+                except Exception as exc:  # a dropped connection: resume this part with a ranged read
+                    attempts += 1
+                    if attempts >= ATTEMPTS or not _transient(exc):
+                        raise
+
+        try:
+            with handle, ThreadPoolExecutor(PARALLEL) as pool:
+                try:
+                    list(pool.map(fetch, [(start, min(PART, size - start)) for start in range(0, size, PART)]))
                 except Exception as exc:
                     raise access_error(exc, f"downloading {blob_name} (nothing was written)") from None
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(temporary, target)
         except BaseException:
-            if fd >= 0:
-                os.close(fd)
             temporary.unlink(missing_ok=True)
             raise
         return size
