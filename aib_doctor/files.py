@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable, Iterator
 
 from aib_doctor.errors import InputError
 from aib_doctor.logstream import iter_blocks
@@ -16,15 +17,16 @@ def refuse_to_overwrite(path: Path, force: bool) -> None:
         raise InputError(f"{path} already exists; pass --force to replace it")
 
 
-def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
+CHUNK = 1 << 20
+
+
+@contextmanager
+def atomic_file(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
+    """A handle on a temporary file that replaces path only when the block ends without an error."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    written = 0
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-                written += len(chunk)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as handle:
+            yield handle
             handle.flush()
             if hasattr(os, "fchmod"):  # POSIX; the umask may have narrowed the mode
                 os.fchmod(handle.fileno(), mode)
@@ -33,15 +35,27 @@ def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
+    written = 0
+    with atomic_file(path, mode) as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+            written += len(chunk)
     return written
+
+
+def read_chunks(handle: BinaryIO) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
 
 
 def redacted_chunks(source: Path) -> Iterable[bytes]:
     """A log file's bytes with secrets masked, block by block (bounded memory)."""
     def raw():
         with source.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                yield chunk
+            yield from read_chunks(handle)
 
     for block in iter_blocks(raw()):
         yield redact(block.data.decode("utf-8", "replace")).encode("utf-8")

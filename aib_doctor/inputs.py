@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from aib_doctor.errors import InputError
+from aib_doctor.files import CHUNK, read_chunks
 from aib_doctor.logstream import looks_like_utf16le
 from aib_doctor.model import BuildStatus
 from aib_doctor.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 
-CHUNK = 1 << 20
 JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
 _LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
 _STATE = re.compile(r'"(provisioningState|runState|runSubState)"\s*:\s*"(\w+)"')
@@ -40,7 +40,7 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
     if path == "-":
         if stdin is None:
             raise InputError("no standard input to read")
-        return _read_stream("<stdin>", _chunks(stdin), table)
+        return _read_stream("<stdin>", read_chunks(stdin), table)
     target = Path(path)
     if target.is_dir():
         return _read_bundle(target, table)
@@ -48,16 +48,11 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
         raise InputError(f"{path}: no such file or folder")
     try:
         with target.open("rb") as handle:
-            return _read_stream(path, _chunks(handle), table)
+            return _read_stream(path, read_chunks(handle), table)
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder") from None
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        yield chunk
 
 
 def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Intake:
@@ -162,7 +157,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
     scans = []
     for log in logs:
         with log.open("rb") as handle:
-            scans.append(scan_chunks(table, "customization.log", _chunks(handle)))
+            scans.append(scan_chunks(table, "customization.log", read_chunks(handle)))
     template_file = folder / "template.json"
     subject = {"kind": "bundle", "folder": str(folder)}
     if template_file.is_file():

@@ -8,7 +8,7 @@ beginning of the log drops its first, partial line and numbers no lines (their p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Iterable, Protocol, Sequence
 
 from aib_doctor.catalog import Catalog
@@ -25,13 +25,6 @@ class RangeReader(Protocol):
     def size(self) -> int: ...
 
     def read(self, offset: int, length: int) -> Iterable[bytes]: ...
-
-
-@dataclass(frozen=True)
-class LogWindow:
-    size: int
-    start: int
-    bytes_read: int
 
 
 def _drop_partial_first_line(chunks: Iterable[bytes]) -> Iterable[bytes]:
@@ -74,8 +67,10 @@ def diagnose_log(
     first_window: int = FIRST_WINDOW,
     extra_scans: Sequence[ScanResult] = (),
     preflight: Sequence = (),
-) -> tuple[Report, LogWindow]:
-    """`extra_scans` are read already (validation.log): they join every round of the diagnosis."""
+) -> Report:
+    """`extra_scans` are read already (validation.log): they join every round of the diagnosis.
+
+    The report's subject.log says how much was read (size, read_from, bytes_read)."""
     size = reader.size()
     window = size if full else min(size, first_window)
     read = 0
@@ -86,7 +81,6 @@ def diagnose_log(
         report = diagnose([*status_scans, scan, *extra_scans], catalog, table, status, subject, template, preflight)
         running = report.status == "running"
         if start == 0 or evidence_in_hand(report) or (running and report.primary is None):
-            log_window = LogWindow(size, start, read)
             subject = dict(report.subject, log={**subject.get("log", {}), "size": size, "read_from": start, "bytes_read": read})
-            return replace(report, subject=subject), log_window
+            return replace(report, subject=subject)
         window = min(size, window * GROWTH)

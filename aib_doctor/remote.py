@@ -156,7 +156,7 @@ def diagnose_template(
         extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
     subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
-    report, _ = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=checks)
+    report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=checks)
     return TemplateDiagnosis(report, notes, located=located)
 
 

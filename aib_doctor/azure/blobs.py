@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from typing import Callable, Iterator
 from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code
 from aib_doctor.azure.storage import LogUnavailable, StorageAccount, account_key
 from aib_doctor.errors import AzureAccessError
+from aib_doctor.files import atomic_file
 
 CONTAINER = "packerlogs"
 PART = 4 << 20
@@ -34,13 +34,11 @@ class RunLogs:
 
 
 class BlobRangeReader:
-    """size() and read(offset, length) over one blob; counts what it fetched."""
+    """size() and read(offset, length) over one blob."""
 
     def __init__(self, blob_client) -> None:
         self._blob = blob_client
         self._size: int | None = None
-        self.bytes_read = 0
-        self.ranges: list[tuple[int, int]] = []
 
     def size(self) -> int:
         if self._size is None:
@@ -50,10 +48,7 @@ class BlobRangeReader:
     def read(self, offset: int, length: int) -> Iterator[bytes]:
         if length <= 0:
             return
-        self.ranges.append((offset, length))
-        for chunk in self._blob.download_blob(offset=offset, length=length).chunks():
-            self.bytes_read += len(chunk)
-            yield chunk
+        yield from self._blob.download_blob(offset=offset, length=length).chunks()
 
 
 class LogStore:
@@ -84,8 +79,6 @@ class LogStore:
         """The whole blob into target, written atomically; each part is retried from where it broke."""
         blob = self._container.get_blob_client(blob_name)
         size = blob.get_blob_properties().size
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-        handle = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         lock = threading.Lock()  # parts arrive from several threads: one writer, one counter
         done = 0
 
@@ -108,18 +101,11 @@ class LogStore:
                     if attempts >= ATTEMPTS or not _transient(exc):
                         raise
 
-        try:
-            with handle, ThreadPoolExecutor(PARALLEL) as pool:
-                try:
-                    list(pool.map(fetch, [(start, min(PART, size - start)) for start in range(0, size, PART)]))
-                except Exception as exc:
-                    raise access_error(exc, f"downloading {blob_name} (nothing was written)") from None
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as handle, ThreadPoolExecutor(PARALLEL) as pool:
+            try:
+                list(pool.map(fetch, [(start, min(PART, size - start)) for start in range(0, size, PART)]))
+            except Exception as exc:
+                raise access_error(exc, f"downloading {blob_name} (nothing was written)") from None
         return size
 
 
