@@ -36,11 +36,23 @@ def timestamp(text: str) -> str | None:
     return "{}-{}-{}T{}:{}:{}".format(*m.groups()) if m else None
 
 
-def _seconds_between(start: str | None, end: str | None) -> int | None:
-    if not start or not end:
+def parse_time(text: str | None) -> datetime | None:
+    """A log or ARM timestamp; ARM's carry nanoseconds and a Z, datetime takes microseconds and +00:00."""
+    if not text or text.startswith("0001"):
         return None
-    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
-    return max(int(delta.total_seconds()), 0)
+    try:
+        return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    first, last = parse_time(start), parse_time(end)
+    return max((last - first).total_seconds(), 0.0) if first and last else None
+
+
+def _whole(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds)
 
 
 class TimelineBuilder:
@@ -96,7 +108,7 @@ class TimelineBuilder:
             run = self._runs[index]
             if run.type == kind:
                 del self._open[position]
-                self._runs[index] = replace(run, ended=when, seconds=_seconds_between(run.started, when), status="ok", end_line=lineno)
+                self._runs[index] = replace(run, ended=when, seconds=_whole(seconds_between(run.started, when)), status="ok", end_line=lineno)
                 return
 
     def build(self, failed: bool | None = None, error_line: int | None = None) -> Timeline:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -23,6 +21,7 @@ from aib_doctor.model import BuildStatus, TemplateSummary
 from aib_doctor.schedule import notify
 from aib_doctor.schedule.metrics import write_metrics
 from aib_doctor.schedule.state import StateStore, TemplateState
+from aib_doctor.timeline import seconds_between
 
 EVIDENCE_KEEP = 10
 ALERTED = ("new_failure", "recovered")
@@ -105,19 +104,8 @@ def listed_status(t: TemplateSummary) -> str:
     return build_state(BuildStatus(provisioning_state=t.provisioning_state, run_state=t.run_state)) or "unknown"
 
 
-def parse_time(text: str | None) -> datetime | None:
-    """ARM timestamps carry nanoseconds and a Z; datetime takes microseconds and +00:00."""
-    if not text or text.startswith("0001"):
-        return None
-    try:
-        return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def duration(t: TemplateSummary) -> float | None:
-    start, end = parse_time(t.start_time), parse_time(t.end_time)
-    return max((end - start).total_seconds(), 0.0) if start and end else None
+    return seconds_between(t.start_time, t.end_time)
 
 
 def run_check(
