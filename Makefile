@@ -24,7 +24,11 @@ $(AZURITE): package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $(AZURITE)
 
+# Style and layering first (seconds), then every test, Azure adapters included.
 test: $(STAMP) $(AZURITE)
+	$(BIN)/ruff check aib_doctor tests bench
+	$(BIN)/ruff format --check --quiet aib_doctor tests bench
+	$(BIN)/lint-imports --no-cache >/dev/null || $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

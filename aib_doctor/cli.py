@@ -16,15 +16,15 @@ import typer
 from rich.console import Console
 
 from aib_doctor import __version__
-from aib_doctor.catalog import load_catalog
-from aib_doctor.diagnose import diagnose
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.inputs import read_input
+from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import AibDoctorError, InputError
 from aib_doctor.exitcodes import ExitCode
-from aib_doctor.inputs import read_input
 from aib_doctor.model import Report, Rule
 from aib_doctor.render import Format, render
 from aib_doctor.render.text_report import render_text
-from aib_doctor.scan import pattern_table
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing wrong; 1 a failure was found and explained; 2 usage error or unreadable input; "
@@ -150,7 +150,7 @@ def template(
 ) -> ExitCode:
     """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
     from aib_doctor.azure import connect
-    from aib_doctor.remote import diagnose_template
+    from aib_doctor.template.diagnosis import diagnose_template
 
     catalog = load_catalog()
     table = pattern_table(catalog)
@@ -178,8 +178,8 @@ def fetch_log(
     from aib_doctor.azure import connect
     from aib_doctor.azure.storage import LogUnavailable
     from aib_doctor.azure.templates import get_template
-    from aib_doctor.fetch import fetch_logs, write_bundle
-    from aib_doctor.remote import locate_logs
+    from aib_doctor.template.diagnosis import locate_logs
+    from aib_doctor.template.fetch import fetch_logs, write_bundle
 
     session = connect(subscription)
     document = get_template(session, resource_group, name)
@@ -221,14 +221,18 @@ def check(
     auth_mode: AuthMode = AuthOption,
     output: Format = OutputOption,
 ) -> ExitCode:
-    from aib_doctor.fleet import run_fleet_check
+    from aib_doctor.fleet.check import Scope
+    from aib_doctor.fleet.run import run_fleet_check
+    from aib_doctor.fleet.state import StateLocked
     from aib_doctor.render.check_report import render_check_json, render_check_text
-    from aib_doctor.schedule.check import Scope
-    from aib_doctor.schedule.state import StateLocked
 
     scope = Scope(
-        tuple(subscription or ()), all_subscriptions, tuple(resource_group or ()), tuple(template_names or ()),
-        tuple(exclude or ()), tuple(exclude_tag or ()),
+        tuple(subscription or ()),
+        all_subscriptions,
+        tuple(resource_group or ()),
+        tuple(template_names or ()),
+        tuple(exclude or ()),
+        tuple(exclude_tag or ()),
     )
     try:
         result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value)
@@ -275,10 +279,15 @@ def lint(
     result = lint_text(text, path)
     if online:
         from aib_doctor.azure import connect
-        from aib_doctor.preflight import preflight_document
+        from aib_doctor.lint.preflight import preflight_document
 
         result.issues += preflight_document(connect(subscription), json.loads(text), path)
-    renderer = {LintFormat.text: render_lint_text, LintFormat.json: render_lint_json, LintFormat.markdown: render_lint_markdown, LintFormat.sarif: render_lint_sarif}[output]
+    renderer = {
+        LintFormat.text: render_lint_text,
+        LintFormat.json: render_lint_json,
+        LintFormat.markdown: render_lint_markdown,
+        LintFormat.sarif: render_lint_sarif,
+    }[output]
     sys.stdout.write(renderer(result))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
     return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.issues) else ExitCode.OK

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from aib_doctor.errors import InputError
-from aib_doctor.logstream import iter_blocks
-from aib_doctor.redact import redact
 
 
 def refuse_to_overwrite(path: Path, force: bool) -> None:
@@ -51,14 +50,9 @@ def read_chunks(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def redacted_chunks(source: Path) -> Iterable[bytes]:
-    """A log file's bytes with secrets masked, block by block (bounded memory)."""
-    def raw():
-        with source.open("rb") as handle:
-            yield from read_chunks(handle)
-
-    for block in iter_blocks(raw()):
-        yield redact(block.data.decode("utf-8", "replace")).encode("utf-8")
+def file_chunks(source: Path) -> Iterator[bytes]:
+    with source.open("rb") as handle:
+        yield from read_chunks(handle)
 
 
 def make_private_folder(path: Path, force: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 CATEGORIES = (
     "permissions",
@@ -157,3 +157,32 @@ class TemplateSummary:
     start_time: str | None = None
     end_time: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Outcome:
+    template: TemplateSummary
+    transition: str
+    """new_failure, still_failing, recovered, new_template, changed, unchanged, gone or error."""
+    status: str
+    report: dict | None = None
+    evidence: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class CheckResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    discovery: str = ""
+    notifications_sent: int = 0
+    notifications_pending: int = 0
+
+    @property
+    def new_failures(self) -> int:
+        return sum(o.transition == "new_failure" for o in self.outcomes)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.transition] = counts.get(outcome.transition, 0) + 1
+        return counts

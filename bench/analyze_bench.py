@@ -65,7 +65,7 @@ def generate(path: Path) -> None:
 
 def literal_patterns() -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from aib_doctor.catalog import load_catalog
+    from aib_doctor.core.catalog import load_catalog
 
     patterns = []
     for rule in load_catalog():

@@ -10,23 +10,33 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import responses  # noqa: E402
 
-from aib_doctor.schedule.check import Diagnosed, Scope, run_check  # noqa: E402
-from aib_doctor.schedule.state import StateStore  # noqa: E402
+from aib_doctor.fleet.check import Diagnosed, Scope, run_check  # noqa: E402
+from aib_doctor.fleet.state import StateStore  # noqa: E402
 from aib_doctor.model import TemplateSummary  # noqa: E402
 
 
 def main() -> int:
     folder, fast = Path(sys.argv[1]), len(sys.argv) > 2
     rows = [
-        TemplateSummary(f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates/t{n:02d}",
-                        f"t{n:02d}", "rg", "s", "Failed", None, None, "Missing field 'identity'")
+        TemplateSummary(
+            f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates/t{n:02d}",
+            f"t{n:02d}",
+            "rg",
+            "s",
+            "Failed",
+            None,
+            None,
+            "Missing field 'identity'",
+        )
         for n in range(40)
     ]
 
     def diagnose(summary):
         if not fast:
             time.sleep(0.1)
-        return Diagnosed({"status": "failed", "primary": {"rule": "AIB024", "name": "template.identity-missing", "title": "t", "cause": "c", "fix": "f", "evidence": []}})
+        return Diagnosed(
+            {"status": "failed", "primary": {"rule": "AIB024", "name": "template.identity-missing", "title": "t", "cause": "c", "fix": "f", "evidence": []}}
+        )
 
     with responses.RequestsMock():  # nothing here may touch the network
         with StateStore(folder, wait_seconds=30) as store:

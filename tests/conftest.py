@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from aib_doctor.catalog import load_catalog
-from aib_doctor.diagnose import diagnose
-from aib_doctor.scan import pattern_table, scan_chunks, scan_text
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.scan import pattern_table, scan_chunks, scan_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -27,7 +27,6 @@ def diagnose_source(source: str, text: str, status=None):
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog()
-
 
 
 def _free_port() -> int:
@@ -52,8 +51,19 @@ def azurite(tmp_path_factory):
     port = _free_port()
     workdir = tmp_path_factory.mktemp("azurite")
     proc = subprocess.Popen(
-        [str(binary), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(workdir),
-         "--silent", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(workdir),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -65,7 +75,7 @@ def azurite(tmp_path_factory):
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("Azurite did not start")
+                raise RuntimeError("Azurite did not start") from None
             time.sleep(0.1)
     try:
         yield f"http://127.0.0.1:{port}/devstoreaccount1"
@@ -78,6 +88,13 @@ def azurite(tmp_path_factory):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that need Azurite or mocked ARM are marked `azure`: `pytest -m "not azure"` runs the rest without Node."""
+    for item in items:
+        if {"azurite", "arm"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.azure)
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-goldens", action="store_true", help="rewrite fixtures/corpus/**/*.expected.json (review the diff)")
 
@@ -86,9 +103,9 @@ def pytest_addoption(parser):
 def arm(monkeypatch, azurite):
     """responses for ARM and Entra ID; Azurite and local servers pass through; env service principal; no SDK retries."""
     import responses
+    from fake_azure import empty_container, mock_login, service_principal_env
 
     import aib_doctor.azure as azure_package
-    from fake_azure import empty_container, mock_login, service_principal_env
 
     service_principal_env(monkeypatch)
     monkeypatch.setattr(azure_package, "CLIENT_OPTIONS", {"retry_total": 0})

@@ -68,7 +68,14 @@ def template_body(name: str, properties: dict) -> dict:
         "properties": {
             "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2019-Datacenter", "version": "latest"},
             "customize": [{"type": "PowerShell", "name": "make-build-folder", "inline": ["mkdir c:\\buildArtifacts"]}],
-            "distribute": [{"type": "ManagedImage", "imageId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/images/win", "location": "eastus", "runOutputName": "win"}],
+            "distribute": [
+                {
+                    "type": "ManagedImage",
+                    "imageId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/images/win",
+                    "location": "eastus",
+                    "runOutputName": "win",
+                }
+            ],
             "vmProfile": {"vmSize": "Standard_D1_v2", "osDiskSizeGB": 127},
             "buildTimeoutInMinutes": 60,
             **properties,
@@ -87,7 +94,12 @@ def arm_error(code: str, message: str) -> dict:
 def mock_groups(rsps, groups: list[tuple[str, dict]]) -> None:
     rsps.get(
         f"{ARM}/subscriptions/{SUB}/resourcegroups",
-        json={"value": [{"id": f"/subscriptions/{SUB}/resourceGroups/{n}", "name": n, "location": "eastus", "tags": t, "properties": {"provisioningState": "Succeeded"}} for n, t in groups]},
+        json={
+            "value": [
+                {"id": f"/subscriptions/{SUB}/resourceGroups/{n}", "name": n, "location": "eastus", "tags": t, "properties": {"provisioningState": "Succeeded"}}
+                for n, t in groups
+            ]
+        },
     )
 
 
@@ -95,11 +107,19 @@ def mock_storage(rsps, group: str, blob_endpoint: str, key: str = AZURITE_KEY) -
     account_id = f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}"
     rsps.get(
         f"{ARM}/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts",
-        json={"value": [{
-            "id": account_id, "name": ACCOUNT, "type": "Microsoft.Storage/storageAccounts", "location": "eastus",
-            "kind": "StorageV2", "sku": {"name": "Standard_LRS", "tier": "Standard"},
-            "properties": {"provisioningState": "Succeeded", "primaryEndpoints": {"blob": blob_endpoint.rstrip("/") + "/"}},
-        }]},
+        json={
+            "value": [
+                {
+                    "id": account_id,
+                    "name": ACCOUNT,
+                    "type": "Microsoft.Storage/storageAccounts",
+                    "location": "eastus",
+                    "kind": "StorageV2",
+                    "sku": {"name": "Standard_LRS", "tier": "Standard"},
+                    "properties": {"provisioningState": "Succeeded", "primaryEndpoints": {"blob": blob_endpoint.rstrip("/") + "/"}},
+                }
+            ]
+        },
     )
     rsps.post(
         f"{ARM}/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}/listKeys",
@@ -130,8 +150,17 @@ def empty_container(blob_endpoint: str) -> None:
 GRAPH = f"{ARM}/providers/Microsoft.ResourceGraph/resources"
 
 
-def graph_row(name: str, subscription: str = SUB, group: str = RG, run_state="Succeeded", start="2024-06-11T08:00:00Z",
-              end="2024-06-11T09:00:00Z", message="", provisioning="Succeeded", tags=None) -> dict:
+def graph_row(
+    name: str,
+    subscription: str = SUB,
+    group: str = RG,
+    run_state="Succeeded",
+    start="2024-06-11T08:00:00Z",
+    end="2024-06-11T09:00:00Z",
+    message="",
+    provisioning="Succeeded",
+    tags=None,
+) -> dict:
     return {
         "id": f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.VirtualMachineImages/imageTemplates/{name}",
         "name": name,

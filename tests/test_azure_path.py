@@ -6,12 +6,6 @@ import json
 import time
 
 import pytest
-from typer.testing import CliRunner
-
-import aib_doctor.azure as azure_package
-from aib_doctor.catalog import load_catalog
-from aib_doctor.cli import app
-from aib_doctor.scan import pattern_table
 from conftest import FIXTURES
 from fake_azure import (
     ACCOUNT,
@@ -24,6 +18,12 @@ from fake_azure import (
     mock_template,
     upload,
 )
+from typer.testing import CliRunner
+
+import aib_doctor.azure as azure_package
+from aib_doctor.cli import app
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.scan import pattern_table
 
 runner = CliRunner()
 RUN = "9a8b7c6d-5e4f-4a3b-8c1d-0e9f8a7b6c5d"
@@ -59,7 +59,7 @@ def failed_run(message=None, **extra):
 
 def diagnose(name="win01", **kwargs):
     from aib_doctor.azure import connect
-    from aib_doctor.remote import diagnose_template
+    from aib_doctor.template.diagnosis import diagnose_template
 
     catalog = load_catalog()
     return diagnose_template(connect(None), RG, name, catalog, pattern_table(catalog), **kwargs)
@@ -107,7 +107,11 @@ def test_cli_template_command_exit_code_and_json(arm, azurite):
         (failed_run(failed_message(era="2024")), None, "message"),
         (failed_run(failed_message(era="2021"), exactStagingResourceGroup=f"/subscriptions/{SUB}/resourceGroups/{STAGING}"), None, "exactStagingResourceGroup"),
         (failed_run(stagingResourceGroup=f"/subscriptions/{SUB}/resourceGroups/{STAGING}"), None, "stagingResourceGroup"),
-        (failed_run(), [("other", {}), (STAGING, {"imageTemplateName": "win01", "imageTemplateResourceGroupName": RG, "createdBy": "AzureVMImageBuilder"})], "tags"),
+        (
+            failed_run(),
+            [("other", {}), (STAGING, {"imageTemplateName": "win01", "imageTemplateResourceGroupName": RG, "createdBy": "AzureVMImageBuilder"})],
+            "tags",
+        ),
         (failed_run(), [("other", {}), (STAGING, {})], "name"),
     ],
     ids=["message-2024", "exact-2021", "staging", "tags", "name"],
@@ -154,7 +158,17 @@ def test_newest_run_by_last_modified_not_by_name(arm, azurite):
 
 
 def test_submission_failure_needs_no_log(arm, azurite):
-    mock_template(arm, "win01", {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "'Conflict'. Details: Update/Upgrade of image templates is currently not supported"}})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Failed",
+            "provisioningError": {
+                "provisioningErrorCode": "Other",
+                "message": "'Conflict'. Details: Update/Upgrade of image templates is currently not supported",
+            },
+        },
+    )
     result = cli("template", "win01", "-g", RG, "-o", "json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["primary"]["rule"] == "AIB001"
@@ -162,8 +176,29 @@ def test_submission_failure_needs_no_log(arm, azurite):
 
 
 def test_succeeded_build_exits_0_with_outputs(arm, azurite):
-    mock_template(arm, "win01", {"provisioningState": "Succeeded", "lastRunStatus": {"startTime": "2024-03-14T09:00:00Z", "endTime": "2024-03-14T09:40:00Z", "runState": "Succeeded", "message": ""}})
-    arm.get(f"{IB}/win01/runOutputs", json={"value": [{"name": "win", "id": f"{IB}/win01/runOutputs/win", "properties": {"artifactId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/images/win", "provisioningState": "Succeeded"}}]})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Succeeded",
+            "lastRunStatus": {"startTime": "2024-03-14T09:00:00Z", "endTime": "2024-03-14T09:40:00Z", "runState": "Succeeded", "message": ""},
+        },
+    )
+    arm.get(
+        f"{IB}/win01/runOutputs",
+        json={
+            "value": [
+                {
+                    "name": "win",
+                    "id": f"{IB}/win01/runOutputs/win",
+                    "properties": {
+                        "artifactId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/images/win",
+                        "provisioningState": "Succeeded",
+                    },
+                }
+            ]
+        },
+    )
     result = cli("template", "win01", "-g", RG, "-o", "json")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
@@ -173,7 +208,21 @@ def test_succeeded_build_exits_0_with_outputs(arm, azurite):
 
 
 def test_running_build_reports_sub_state_and_the_log_so_far(arm, azurite):
-    mock_template(arm, "win01", {"provisioningState": "Succeeded", "exactStagingResourceGroup": STAGING, "lastRunStatus": {"startTime": "2024-03-14T09:00:00Z", "endTime": "0001-01-01T00:00:00Z", "runState": "Running", "runSubState": "Customizing", "message": ""}})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Succeeded",
+            "exactStagingResourceGroup": STAGING,
+            "lastRunStatus": {
+                "startTime": "2024-03-14T09:00:00Z",
+                "endTime": "0001-01-01T00:00:00Z",
+                "runState": "Running",
+                "runSubState": "Customizing",
+                "message": "",
+            },
+        },
+    )
     mock_storage(arm, STAGING, azurite)
     partial = (FIXTURES / "logs" / "windows-success.log").read_bytes()[:6000]
     upload(azurite, f"{RUN}/customization.log", partial)
@@ -185,7 +234,15 @@ def test_running_build_reports_sub_state_and_the_log_so_far(arm, azurite):
 
 
 def test_queued_build_has_no_log_yet(arm, azurite):
-    mock_template(arm, "win01", {"provisioningState": "Succeeded", "exactStagingResourceGroup": STAGING, "lastRunStatus": {"runState": "Running", "runSubState": "Queued", "message": ""}})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Succeeded",
+            "exactStagingResourceGroup": STAGING,
+            "lastRunStatus": {"runState": "Running", "runSubState": "Queued", "message": ""},
+        },
+    )
     mock_storage(arm, STAGING, azurite)
     upload(azurite, "placeholder.txt", b"not a run folder\n")
     result = cli("template", "win01", "-g", RG)
@@ -197,8 +254,20 @@ def test_queued_build_has_no_log_yet(arm, azurite):
 
 
 def test_template_not_found_offers_close_names(arm, azurite):
-    arm.get(f"{IB}/win1", status=404, json=arm_error("ResourceNotFound", "The Resource 'Microsoft.VirtualMachineImages/imageTemplates/win1' under resource group 'rg-images' was not found."))
-    arm.get(IB, json={"value": [{"id": f"{IB}/win01", "name": "win01", "location": "eastus", "properties": {}}, {"id": f"{IB}/linux01", "name": "linux01", "location": "eastus", "properties": {}}]})
+    arm.get(
+        f"{IB}/win1",
+        status=404,
+        json=arm_error("ResourceNotFound", "The Resource 'Microsoft.VirtualMachineImages/imageTemplates/win1' under resource group 'rg-images' was not found."),
+    )
+    arm.get(
+        IB,
+        json={
+            "value": [
+                {"id": f"{IB}/win01", "name": "win01", "location": "eastus", "properties": {}},
+                {"id": f"{IB}/linux01", "name": "linux01", "location": "eastus", "properties": {}},
+            ]
+        },
+    )
     result = cli("template", "win1", "-g", RG)
     assert result.exit_code == 4
     assert "template 'win1' not found in resource group 'rg-images'; did you mean 'win01'" in result.stderr
@@ -241,7 +310,14 @@ def test_empty_staging_group(arm, azurite):
 def test_throttling_honours_retry_after(arm, azurite, monkeypatch):
     monkeypatch.setattr(azure_package, "CLIENT_OPTIONS", {"retry_total": 2, "retry_backoff_factor": 0.01})
     arm.get(f"{IB}/win01", status=429, json=arm_error("TooManyRequests", "Rate limit exceeded"), headers={"Retry-After": "1"})
-    mock_template(arm, "win01", {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Update/Upgrade of image templates is currently not supported"}})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Failed",
+            "provisioningError": {"provisioningErrorCode": "Other", "message": "Update/Upgrade of image templates is currently not supported"},
+        },
+    )
     result = cli("template", "win01", "-g", RG)
     assert result.exit_code == 1
     calls = [c for c in arm.calls if c.request.url.startswith(f"{IB}/win01")]
@@ -251,7 +327,14 @@ def test_throttling_honours_retry_after(arm, azurite, monkeypatch):
 def test_transient_server_error_is_retried(arm, azurite, monkeypatch):
     monkeypatch.setattr(azure_package, "CLIENT_OPTIONS", {"retry_total": 2, "retry_backoff_factor": 0.01})
     arm.get(f"{IB}/win01", status=503, json=arm_error("ServiceUnavailable", "try again"))
-    mock_template(arm, "win01", {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Update/Upgrade of image templates is currently not supported"}})
+    mock_template(
+        arm,
+        "win01",
+        {
+            "provisioningState": "Failed",
+            "provisioningError": {"provisioningErrorCode": "Other", "message": "Update/Upgrade of image templates is currently not supported"},
+        },
+    )
     assert cli("template", "win01", "-g", RG).exit_code == 1
 
 
@@ -378,7 +461,9 @@ def test_fetch_every_run_and_one_run_by_guid(arm, azurite, tmp_path):
     folder = tmp_path / "logs"
     assert cli("fetch-log", "win01", "-g", RG, "--run", "all", "-o", str(folder)).exit_code == 0
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*.log")) == [
-        f"{first}/customization.log", f"{second}/customization.log", f"{second}/validation.log"
+        f"{first}/customization.log",
+        f"{second}/customization.log",
+        f"{second}/validation.log",
     ]
     one = tmp_path / "one.log"
     assert cli("fetch-log", "win01", "-g", RG, "--run", first, "-o", str(one)).exit_code == 0
@@ -492,7 +577,11 @@ def test_validation_log_is_diagnosed_with_the_build_log(arm, azurite):
     mock_template(arm, "win01", failed_run("Packer build command has failed: exit status 1.", exactStagingResourceGroup=STAGING))
     mock_storage(arm, STAGING, azurite)
     upload(azurite, f"{RUN}/customization.log", (FIXTURES / "logs" / "windows-success.log").read_bytes())
-    upload(azurite, f"{RUN}/validation.log", f"[{OPID}] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n".encode())
+    upload(
+        azurite,
+        f"{RUN}/validation.log",
+        f"[{OPID}] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n".encode(),
+    )
     report = diagnose().report
     assert report.primary.rule == "AIB017"
     assert report.subject["log"]["also"] == [f"{RUN}/validation.log"]

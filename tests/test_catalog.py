@@ -7,7 +7,7 @@ import re
 import pytest
 import re2
 
-from aib_doctor.catalog import build_catalog, fill_details
+from aib_doctor.core.catalog import build_catalog, fill_details
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES
 

@@ -7,10 +7,6 @@ import sqlite3
 import time
 
 import pytest
-from typer.testing import CliRunner
-
-import aib_doctor.schedule.notify as notify
-from aib_doctor.cli import app
 from conftest import FIXTURES
 from fake_azure import (
     GRAPH,
@@ -24,6 +20,10 @@ from fake_azure import (
     mock_template,
     upload,
 )
+from typer.testing import CliRunner
+
+import aib_doctor.fleet.notify as notify
+from aib_doctor.cli import app
 
 runner = CliRunner()
 RUN = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c"
@@ -46,8 +46,11 @@ def check(state, *extra):
 
 
 def failed(message, start):
-    return {"provisioningState": "Succeeded", "exactStagingResourceGroup": STAGING,
-            "lastRunStatus": {"startTime": start, "endTime": "2024-06-11T10:00:00Z", "runState": "Failed", "message": message}}
+    return {
+        "provisioningState": "Succeeded",
+        "exactStagingResourceGroup": STAGING,
+        "lastRunStatus": {"startTime": start, "endTime": "2024-06-11T10:00:00Z", "runState": "Failed", "message": message},
+    }
 
 
 def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
@@ -80,7 +83,9 @@ def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
     assert third.exit_code == 0 and "RECOVERED" in third.stdout
     assert len(hook.received) == 2 and "recovered" in hook.received[1]["text"]
 
-    timeout = "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'"
+    timeout = (
+        "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'"
+    )
     graph.rows = [graph_row("web01", run_state="Failed", start="2024-06-13T08:00:00Z", message=timeout)]
     arm.replace("GET", f"{IB}/web01", json=__import__("fake_azure").template_body("web01", failed(timeout, "2024-06-13T08:00:00Z")))
     time.sleep(1.1)  # blob last-modified times have one-second resolution
@@ -150,8 +155,20 @@ def test_prometheus_textfile(arm, azurite, tmp_path):
 
 def test_graph_unavailable_falls_back_to_listing_each_subscription(arm, azurite, tmp_path):
     arm.post(GRAPH, status=403, json={"error": {"code": "AuthorizationFailed", "message": "no Resource Graph for you"}})
-    arm.get(f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates",
-            json={"value": [__import__("fake_azure").template_body("web01", {"provisioningState": "Succeeded", "lastRunStatus": {"runState": "Succeeded", "startTime": "2024-06-11T08:00:00Z", "endTime": "2024-06-11T09:00:00Z", "message": ""}})]})
+    arm.get(
+        f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates",
+        json={
+            "value": [
+                __import__("fake_azure").template_body(
+                    "web01",
+                    {
+                        "provisioningState": "Succeeded",
+                        "lastRunStatus": {"runState": "Succeeded", "startTime": "2024-06-11T08:00:00Z", "endTime": "2024-06-11T09:00:00Z", "message": ""},
+                    },
+                )
+            ]
+        },
+    )
     result = check(tmp_path, "-o", "json")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
@@ -161,13 +178,17 @@ def test_graph_unavailable_falls_back_to_listing_each_subscription(arm, azurite,
 
 def test_azure_unreachable_is_exit_4(arm, azurite, tmp_path):
     arm.post(GRAPH, status=500, json={"error": {"code": "InternalServerError", "message": "down"}})
-    arm.get(f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates", status=500, json={"error": {"code": "InternalServerError", "message": "down"}})
+    arm.get(
+        f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.VirtualMachineImages/imageTemplates",
+        status=500,
+        json={"error": {"code": "InternalServerError", "message": "down"}},
+    )
     result = check(tmp_path)
     assert result.exit_code == 4 and "listing image templates" in result.stderr
 
 
 def test_overlapping_checks(arm, azurite, tmp_path):
-    from aib_doctor.schedule.state import StateLocked, StateStore
+    from aib_doctor.fleet.state import StateLocked, StateStore
 
     FakeGraph(arm, [graph_row("web01")])
     with StateStore(tmp_path):
@@ -188,8 +209,12 @@ def test_thousand_templates_in_three_subscriptions_cost_one_query(arm, azurite, 
     graph = FakeGraph(arm, rows)
     for name in failing:
         subscription = next(r["subscriptionId"] for r in rows if r["name"] == name)
-        arm.get(f"https://management.azure.com/subscriptions/{subscription}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages/imageTemplates/{name}",
-                json=__import__("fake_azure").template_body(name, {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Missing field 'identity'"}}))
+        arm.get(
+            f"https://management.azure.com/subscriptions/{subscription}/resourceGroups/{RG}/providers/Microsoft.VirtualMachineImages/imageTemplates/{name}",
+            json=__import__("fake_azure").template_body(
+                name, {"provisioningState": "Failed", "provisioningError": {"provisioningErrorCode": "Other", "message": "Missing field 'identity'"}}
+            ),
+        )
     args = [a for s in subscriptions for a in ("--subscription", s)]
     first = check(tmp_path, *args, "-o", "json")
     assert first.exit_code == 1
@@ -207,8 +232,9 @@ def test_graph_paging_and_quota_headers(arm, azurite):
     from aib_doctor.azure import connect
     from aib_doctor.azure.graph import query_graph
 
-    graph = FakeGraph(arm, [graph_row(f"tpl{n:04d}") for n in range(2500)],
-                      headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:02"})
+    graph = FakeGraph(
+        arm, [graph_row(f"tpl{n:04d}") for n in range(2500)], headers={"x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:02"}
+    )
     waits = []
     rows = query_graph(connect(None), [SUB], sleep=waits.append)
     assert len(rows) == 2500 and len({r.id for r in rows}) == 2500
@@ -224,8 +250,7 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     database = tmp_path / "state.sqlite3"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -247,8 +272,7 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
         queued = db.execute("SELECT count(*) FROM notifications").fetchone()[0]
         assert 5 <= committed < 40
         assert queued == committed  # each template and its notification committed together, or neither
-    finish = subprocess.run([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path), "fast"],
-                            capture_output=True, timeout=120)
+    finish = subprocess.run([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path), "fast"], capture_output=True, timeout=120)
     assert finish.returncode == 0, finish.stderr.decode()
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM templates").fetchone()[0] == 40
@@ -256,9 +280,9 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
 
 
 def test_evidence_is_kept_within_bounds(tmp_path):
+    from aib_doctor.fleet.check import Diagnosed, Scope, run_check
+    from aib_doctor.fleet.state import StateStore
     from aib_doctor.model import TemplateSummary
-    from aib_doctor.schedule.check import Diagnosed, Scope, run_check
-    from aib_doctor.schedule.state import StateStore
 
     report = {"status": "failed", "primary": None}
     with StateStore(tmp_path) as store:
@@ -266,7 +290,7 @@ def test_evidence_is_kept_within_bounds(tmp_path):
             # Each check sees a new failed run with a different message: a new failure each time.
             row = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t", "t", "rg", "s", "Failed", None, None, f"error {n}")
             diagnosed = Diagnosed(dict(report, primary={"rule": f"AIB{n:03d}", "name": "n", "title": "t", "cause": "c", "fix": "f", "evidence": []}))
-            run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _: diagnosed, store, evidence_keep=2)
+            run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _, d=diagnosed: d, store, evidence_keep=2)
             time.sleep(1.01)  # evidence folders are named by the second
     kept = sorted(p.name for p in (tmp_path / "evidence" / "s" / "rg" / "t").iterdir())
     assert len(kept) == 2

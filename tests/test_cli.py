@@ -7,18 +7,16 @@ import subprocess
 import sys
 
 import pytest
+from conftest import FIXTURES
 from typer.testing import CliRunner
 
 from aib_doctor.cli import app
-from conftest import FIXTURES
 
 runner = CliRunner()
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "aib_doctor", *args], input=stdin, capture_output=True, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "aib_doctor", *args], input=stdin, capture_output=True, timeout=120)
 
 
 def test_analyze_failed_log_in_process():

@@ -7,14 +7,14 @@ import json
 
 import pytest
 import yaml
+from conftest import FIXTURES, ROOT
 
-from aib_doctor.catalog import load_catalog
-from aib_doctor.diagnose import diagnose
-from aib_doctor.inputs import read_input
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.inputs import read_input
+from aib_doctor.core.scan import pattern_table
 from aib_doctor.model import CATEGORIES
 from aib_doctor.render.json_report import report_dict
-from aib_doctor.scan import pattern_table
-from conftest import FIXTURES, ROOT
 
 CORPUS = FIXTURES / "corpus"
 MANIFEST = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))
@@ -56,9 +56,7 @@ def test_every_category_has_three_fixtures_from_different_kinds_of_text():
         category = entry["file"].split("/")[0]
         counts[category] += 1
         kinds[category].add(entry["kind"])
-    short = {
-        c: (counts[c], sorted(kinds[c])) for c in CATEGORIES if counts[c] < 3 or len(kinds[c]) < (2 if c in narrow else 3)
-    }
+    short = {c: (counts[c], sorted(kinds[c])) for c in CATEGORIES if counts[c] < 3 or len(kinds[c]) < (2 if c in narrow else 3)}
     assert not short, short
 
 

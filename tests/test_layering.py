@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = "aib_doctor.logstream, aib_doctor.timeline, aib_doctor.scan, aib_doctor.catalog, aib_doctor.diagnose, aib_doctor.lint, aib_doctor.render, aib_doctor.schedule.check, aib_doctor.staging, aib_doctor.logread"
+CORE = "aib_doctor.core.logstream, aib_doctor.core.timeline, aib_doctor.core.scan, aib_doctor.core.catalog, aib_doctor.core.diagnose, aib_doctor.lint, aib_doctor.render"
 
 
 def loaded_after(statement: str) -> set[str]:

@@ -12,7 +12,10 @@ from aib_doctor.cli import app
 from aib_doctor.lint import lint_document, lint_text
 from aib_doctor.lint.registry import REGISTRY
 
-IDENTITY = {"type": "UserAssigned", "userAssignedIdentities": {"/subscriptions/1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib": {}}}
+IDENTITY = {
+    "type": "UserAssigned",
+    "userAssignedIdentities": {"/subscriptions/1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib": {}},
+}
 LINUX = {
     "identity": IDENTITY,
     "location": "westeurope",
@@ -21,7 +24,14 @@ LINUX = {
         "source": {"type": "PlatformImage", "publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2", "version": "latest"},
         "customize": [{"type": "Shell", "name": "tools", "inline": ["sudo apt-get update", "sudo apt-get install -y jq"]}],
         "vmProfile": {"vmSize": "Standard_D2s_v3"},
-        "distribute": [{"type": "ManagedImage", "imageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/images/u", "location": "westeurope", "runOutputName": "u"}],
+        "distribute": [
+            {
+                "type": "ManagedImage",
+                "imageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/images/u",
+                "location": "westeurope",
+                "runOutputName": "u",
+            }
+        ],
     },
 }
 WINDOWS = {
@@ -29,14 +39,27 @@ WINDOWS = {
     "location": "westeurope",
     "properties": {
         "buildTimeoutInMinutes": 180,
-        "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-azure-edition", "version": "latest"},
+        "source": {
+            "type": "PlatformImage",
+            "publisher": "MicrosoftWindowsServer",
+            "offer": "WindowsServer",
+            "sku": "2022-datacenter-azure-edition",
+            "version": "latest",
+        },
         "customize": [
             {"type": "PowerShell", "name": "tools", "inline": ["choco install -y git"], "runElevated": True, "runAsSystem": True},
             {"type": "WindowsRestart"},
             {"type": "WindowsUpdate"},
         ],
         "vmProfile": {"vmSize": "Standard_D4s_v5"},
-        "distribute": [{"type": "SharedImage", "galleryImageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/w", "runOutputName": "w", "targetRegions": [{"name": "westeurope"}]}],
+        "distribute": [
+            {
+                "type": "SharedImage",
+                "galleryImageId": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/w",
+                "runOutputName": "w",
+                "targetRegions": [{"name": "westeurope"}],
+            }
+        ],
     },
 }
 
@@ -65,24 +88,66 @@ CASES = {
     "TPL003": (variant(LINUX, P + ("buildTimeoutInMinutes",), 961), variant(LINUX, P + ("buildTimeoutInMinutes",), 960)),
     "TPL004": (variant(WINDOWS, P + ("buildTimeoutInMinutes",), 45), variant(LINUX, P + ("buildTimeoutInMinutes",), 45)),
     "TPL005": (variant(WINDOWS, P + ("vmProfile",), {"vmSize": "Standard_D1_v2"}), WINDOWS),
-    "TPL006": (variant(LINUX, P + ("customize", 0, "inline", 1), "sudo apt-get install jq"), variant(LINUX, P + ("customize", 0, "inline", 1), "sudo DEBIAN_FRONTEND=noninteractive apt-get install jq")),
+    "TPL006": (
+        variant(LINUX, P + ("customize", 0, "inline", 1), "sudo apt-get install jq"),
+        variant(LINUX, P + ("customize", 0, "inline", 1), "sudo DEBIAN_FRONTEND=noninteractive apt-get install jq"),
+    ),
     "TPL007": (variant(LINUX, P + ("customize", 0, "inline", 1), "sudo ufw enable"), variant(LINUX, P + ("customize", 0, "inline", 1), "sudo ufw --version")),
-    "TPL008": (variant(WINDOWS, P + ("customize", 0, "inline"), ["Restart-Computer -Force"]), variant(WINDOWS, P + ("customize", 0, "inline"), ["Write-Host 'restart handled by WindowsRestart'"])),
-    "TPL009": (variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\DeprovisioningScript.ps1 -Force"]), variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\buildArtifacts -Recurse -Force"])),
-    "TPL010": (variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/etc/x.conf"}]), variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/tmp/x.conf"}])),
-    "TPL011": (variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/sql.iso", "destination": "C:\\sql.iso"}]), variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/app.config", "destination": "C:\\app.config"}])),
+    "TPL008": (
+        variant(WINDOWS, P + ("customize", 0, "inline"), ["Restart-Computer -Force"]),
+        variant(WINDOWS, P + ("customize", 0, "inline"), ["Write-Host 'restart handled by WindowsRestart'"]),
+    ),
+    "TPL009": (
+        variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\DeprovisioningScript.ps1 -Force"]),
+        variant(WINDOWS, P + ("customize", 0, "inline"), ["Remove-Item C:\\buildArtifacts -Recurse -Force"]),
+    ),
+    "TPL010": (
+        variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/etc/x.conf"}]),
+        variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": "/tmp/x.conf"}]),
+    ),
+    "TPL011": (
+        variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/sql.iso", "destination": "C:\\sql.iso"}]),
+        variant(WINDOWS, P + ("customize",), [{"type": "File", "sourceUri": "https://s/app.config", "destination": "C:\\app.config"}]),
+    ),
     "TPL012": (variant(LINUX, P + ("customize", 0, "scriptUri"), "https://s/a.sh"), LINUX),
-    "TPL013": (variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh"}]), variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh", "sha256Checksum": "ab" * 32}])),
+    "TPL013": (
+        variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh"}]),
+        variant(LINUX, P + ("customize",), [{"type": "Shell", "scriptUri": "https://s/a.sh", "sha256Checksum": "ab" * 32}]),
+    ),
     "TPL014": (variant(LINUX, P + ("distribute", 0, "type"), "managedImage"), LINUX),
-    "TPL015": (variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "U"}]), variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "v"}])),
+    "TPL015": (
+        variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "U"}]),
+        variant(LINUX, P + ("distribute",), [{"type": "VHD", "runOutputName": "u"}, {"type": "VHD", "runOutputName": "v"}]),
+    ),
     "TPL016": (variant(WINDOWS, P + ("distribute", 0, "replicationRegions"), ["westeurope"]), WINDOWS),
-    "TPL017": (variant(LINUX, P + ("planInfo",), {"planName": "p", "planProduct": "o", "planPublisher": "x"}), variant(LINUX, P + ("source", "planInfo"), {"planName": "p", "planProduct": "o", "planPublisher": "x"})),
-    "TPL018": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c", "proxyVmSize": "Standard_A1_v2"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c"})),
-    "TPL019": (variant(LINUX, P + ("vmProfile", "vnetConfig"), {"containerInstanceSubnetId": "/s/c"}), variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b"})),
-    "TPL020": (variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz 'https://s.blob.core.windows.net/c/a.tgz?sv=2022&sig=AbCdEf123'"), variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz https://s.blob.core.windows.net/c/a.tgz")),
-    "TPL022": (variant(LINUX, P + ("customize", 0, "inline", 1), "echo 'waagent -force -deprovision' > /tmp/DeprovisioningScript.sh"), variant(LINUX, P + ("customize", 0, "inline", 1), "cat /tmp/DeprovisioningScript.sh")),
-    "TPL023": (variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runElevated": True}), variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"]})),
-    "TPL021": (variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True}), variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True, "runElevated": True})),
+    "TPL017": (
+        variant(LINUX, P + ("planInfo",), {"planName": "p", "planProduct": "o", "planPublisher": "x"}),
+        variant(LINUX, P + ("source", "planInfo"), {"planName": "p", "planProduct": "o", "planPublisher": "x"}),
+    ),
+    "TPL018": (
+        variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c", "proxyVmSize": "Standard_A1_v2"}),
+        variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b", "containerInstanceSubnetId": "/s/c"}),
+    ),
+    "TPL019": (
+        variant(LINUX, P + ("vmProfile", "vnetConfig"), {"containerInstanceSubnetId": "/s/c"}),
+        variant(LINUX, P + ("vmProfile", "vnetConfig"), {"subnetId": "/s/b"}),
+    ),
+    "TPL020": (
+        variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz 'https://s.blob.core.windows.net/c/a.tgz?sv=2022&sig=AbCdEf123'"),
+        variant(LINUX, P + ("customize", 0, "inline", 1), "curl -o a.tgz https://s.blob.core.windows.net/c/a.tgz"),
+    ),
+    "TPL022": (
+        variant(LINUX, P + ("customize", 0, "inline", 1), "echo 'waagent -force -deprovision' > /tmp/DeprovisioningScript.sh"),
+        variant(LINUX, P + ("customize", 0, "inline", 1), "cat /tmp/DeprovisioningScript.sh"),
+    ),
+    "TPL023": (
+        variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runElevated": True}),
+        variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"]}),
+    ),
+    "TPL021": (
+        variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True}),
+        variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True, "runElevated": True}),
+    ),
 }
 
 
@@ -127,10 +192,18 @@ ARM = {
             "identity": {"type": "UserAssigned", "userAssignedIdentities": {"[parameters('identityId')]": {}}},
             "properties": {
                 "buildTimeoutInMinutes": "[parameters('timeout')]",
-                "source": {"type": "PlatformImage", "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter", "version": "latest"},
+                "source": {
+                    "type": "PlatformImage",
+                    "publisher": "MicrosoftWindowsServer",
+                    "offer": "WindowsServer",
+                    "sku": "2022-datacenter",
+                    "version": "latest",
+                },
                 "customize": [{"type": "PowerShell", "scriptUri": "[concat(parameters('scriptBase'), 'setup.ps1')]"}],
                 "vmProfile": {"vmSize": "Standard_D4s_v5"},
-                "distribute": [{"type": "[variables('distributeType')]", "galleryImageId": "/x", "runOutputName": "w", "targetRegions": [{"name": "westeurope"}]}],
+                "distribute": [
+                    {"type": "[variables('distributeType')]", "galleryImageId": "/x", "runOutputName": "w", "targetRegions": [{"name": "westeurope"}]}
+                ],
             },
         },
     ],

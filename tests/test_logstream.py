@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from aib_doctor.logstream import LineSplitter, iter_blocks, iter_lines
+from aib_doctor.core.logstream import LineSplitter, iter_blocks, iter_lines
 
 TEXT = "첫 줄 héllo\nsecond line\nthird — ok\n"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from aib_doctor.redact import redact
 from conftest import diagnose_source
+
+from aib_doctor.core.redact import redact
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from aib_doctor.catalog import load_catalog
 from conftest import diagnose_source
+
+from aib_doctor.core.catalog import load_catalog
 
 CASES = Path(__file__).parent / "cases"
 

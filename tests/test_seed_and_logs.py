@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from aib_doctor.catalog import load_catalog
-from aib_doctor.diagnose import diagnose
-from aib_doctor.inputs import read_input
-from aib_doctor.scan import pattern_table
 from conftest import FIXTURES
+
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.inputs import read_input
+from aib_doctor.core.scan import pattern_table
 
 SEED = [
     ("01-update-upgrade-conflict.txt", "failed", "AIB001"),
@@ -107,7 +107,7 @@ def test_template_json_is_read_structurally(tmp_path):
     template.write_text(
         '{"name": "web01", "id": "/subscriptions/1/resourceGroups/rg/providers/Microsoft.VirtualMachineImages/imageTemplates/web01",'
         ' "properties": {"provisioningState": "Succeeded", "lastRunStatus": {"runState": "Failed", "message":'
-        ' "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: \'context deadline exceeded\'"}}}'
+        " \"Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'\"}}}"
     )
     report = analyze(template)
     assert report.status == "failed" and report.primary.rule == "AIB007"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aib_doctor.staging import (
+from aib_doctor.template.staging import (
     LogLocation,
     choose_staging_group,
     parse_log_location,
@@ -95,7 +95,10 @@ def test_staging_routes_in_order():
     assert choose_staging_group("rg-images", "web01", exact, GROUPS) == choose_staging_group("rg-images", "web01", exact, [])
     assert choose_staging_group("rg-images", "web01", exact, GROUPS).group == "IT_exact_1"
     custom = {"stagingResourceGroup": "/subscriptions/1/resourceGroups/my-staging"}
-    assert (choose_staging_group("rg-images", "web01", custom, GROUPS).group, choose_staging_group("rg-images", "web01", custom, GROUPS).route) == ("my-staging", "stagingResourceGroup")
+    assert (choose_staging_group("rg-images", "web01", custom, GROUPS).group, choose_staging_group("rg-images", "web01", custom, GROUPS).route) == (
+        "my-staging",
+        "stagingResourceGroup",
+    )
     tagged = choose_staging_group("rg-images", "web01", {"lastRunStatus": {"message": ERA_2020}}, GROUPS)
     assert (tagged.group, tagged.route) == ("custom-staging", "tags")
     named = choose_staging_group("rg-images", "web01", {}, [GROUPS[0], GROUPS[2]])

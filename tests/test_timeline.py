@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import diagnose_source
 
 FORMS = {
@@ -74,7 +73,5 @@ def test_failed_step_when_packer_printed_ending_for_the_failed_provisioner():
     )
     report = diagnose_source("customization.log", log)
     assert [c.status for c in report.timeline.customizers] == ["ok", "failed"]
-    assert report.timeline.failed_step.description == (
-        "the powershell customizer (#2) started at 2020-01-01 10:00:06 and failed after 3s"
-    )
+    assert report.timeline.failed_step.description == ("the powershell customizer (#2) started at 2020-01-01 10:00:06 and failed after 3s")
     assert "The failing step was the powershell customizer (#2); it exited with code 5." in report.primary.cause

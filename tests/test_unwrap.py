@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from aib_doctor.catalog import load_catalog
-from aib_doctor.diagnose import diagnose
-from aib_doctor.inputs import read_input
-from aib_doctor.scan import pattern_table, unescaped
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.inputs import read_input
+from aib_doctor.core.scan import pattern_table, unescaped
 
 CASES = {
     "cli-deployment-failed-wrapping-policy": (
@@ -34,7 +34,7 @@ CASES = {
     ),
     "packer-machine-readable": (
         '[5d2e8a1c-7b3f-4e9a-8c6d-1f2e3a4b5c6d] PACKER ERR 2024/02/01 10:30:00 machine readable: azure-arm,error []string{"Code=\\"SkuNotAvailable\\" '
-        'Message=\\"The requested VM size for resource \'Standard_D8s_v5\' is currently not available in location \'westeurope\'.\\""}',
+        "Message=\\\"The requested VM size for resource 'Standard_D8s_v5' is currently not available in location 'westeurope'.\\\"\"}",
         "AIB047",
         [],
     ),

@@ -31,6 +31,10 @@ class AzureSession:
             self.clients[kind] = _build_client(kind, self.credential, self.subscription)
         return self.clients[kind]
 
+    def get(self, path: str) -> dict | list | None:
+        """An ARM GET (the preflight's ArmReader)."""
+        return arm_get(self, path)
+
 
 def _build_client(kind: str, credential, subscription: str):
     if kind == "imagebuilder":
@@ -64,9 +68,7 @@ def cli_default_subscription() -> str | None:
 def resolve_subscription(option: str | None) -> str:
     subscription = option or os.environ.get("AZURE_SUBSCRIPTION_ID") or cli_default_subscription()
     if not subscription:
-        raise InputError(
-            "no subscription known: pass --subscription, set AZURE_SUBSCRIPTION_ID, or choose a default with `az account set -s <id>`"
-        )
+        raise InputError("no subscription known: pass --subscription, set AZURE_SUBSCRIPTION_ID, or choose a default with `az account set -s <id>`")
     return subscription
 
 
@@ -104,7 +106,9 @@ def access_error(exc: Exception, what: str) -> AzureAccessError:
 
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return AzureAccessError(f"{what}: no Azure credentials could be used ({first}); run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or use a managed identity")
+        return AzureAccessError(
+            f"{what}: no Azure credentials could be used ({first}); run `az login`, or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or use a managed identity"
+        )
     if isinstance(exc, HttpResponseError):
         code = error_code(exc)
         message = _error_message(exc)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code
 from aib_doctor.azure.storage import LogUnavailable, StorageAccount, account_key
@@ -128,9 +128,7 @@ def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: st
         try:
             return store, store.runs(), notes
         except ResourceNotFoundError:
-            raise LogUnavailable(
-                f"storage account {account.name!r} has no {CONTAINER!r} container: no build has written a log there yet"
-            ) from None
+            raise LogUnavailable(f"storage account {account.name!r} has no {CONTAINER!r} container: no build has written a log there yet") from None
         except HttpResponseError as exc:
             code = error_code(exc)
             if code == "AuthorizationPermissionMismatch" and mode == "login":

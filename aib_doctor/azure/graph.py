@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from aib_doctor.azure import AzureSession, access_error
 from aib_doctor.model import TemplateSummary

@@ -43,9 +43,7 @@ def storage_accounts(session: AzureSession, resource_group: str) -> list[Storage
     except Exception as exc:
         raise access_error(exc, f"listing storage accounts in {resource_group!r}") from None
     return [
-        StorageAccount(a.name, resource_group, a.primary_endpoints.blob, a.id)
-        for a in accounts
-        if a.primary_endpoints is not None and a.primary_endpoints.blob
+        StorageAccount(a.name, resource_group, a.primary_endpoints.blob, a.id) for a in accounts if a.primary_endpoints is not None and a.primary_endpoints.blob
     ]
 
 

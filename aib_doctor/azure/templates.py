@@ -40,9 +40,6 @@ def run_outputs(session: AzureSession, resource_group: str, name: str) -> list[d
 
     try:
         outputs = session.client("imagebuilder").virtual_machine_image_templates.list_run_outputs(resource_group, name)
-        return [
-            {"name": o.name, "artifactId": o.properties.artifact_id, "artifactUri": o.properties.artifact_uri}
-            for o in outputs
-        ]
+        return [{"name": o.name, "artifactId": o.properties.artifact_id, "artifactUri": o.properties.artifact_uri} for o in outputs]
     except HttpResponseError as exc:
         raise access_error(exc, f"listing run outputs of {name!r}") from None

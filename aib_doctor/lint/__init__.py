@@ -47,7 +47,9 @@ def template_views(document: dict) -> tuple[list[TemplateView], list[str]]:
         return [TemplateView(document["properties"], "/properties", document, "", str(document.get("name", "")))], []
     if {"source", "distribute", "customize"} & set(document):
         return [TemplateView(document, "", document, "", str(document.get("name", "")))], []
-    raise InputError("no image template found: expected imageTemplate properties, `az image builder show` output, or an ARM template with Microsoft.VirtualMachineImages/imageTemplates")
+    raise InputError(
+        "no image template found: expected imageTemplate properties, `az image builder show` output, or an ARM template with Microsoft.VirtualMachineImages/imageTemplates"
+    )
 
 
 def lint_document(document: dict, file: str = "", text: str | None = None) -> LintResult:
@@ -58,9 +60,7 @@ def lint_document(document: dict, file: str = "", text: str | None = None) -> Li
         for check in REGISTRY.values():
             for pointer, message in check.fn(view):
                 line = _nearest_line(lines, pointer)
-                result.issues.append(
-                    LintIssue(check.id, check.name, check.severity, check.category, check.title, message, check.fix, pointer, view.name, line)
-                )
+                result.issues.append(LintIssue(check.id, check.name, check.severity, check.category, check.title, message, check.fix, pointer, view.name, line))
     result.issues.sort(key=lambda i: (SEVERITY_ORDER[i.severity], i.line or 0, i.check))
     return result
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
+from aib_doctor.core.redact import redact
 from aib_doctor.lint.registry import TemplateView, check
-from aib_doctor.redact import redact
 
 CUSTOMIZER_TYPES = ("Shell", "PowerShell", "File", "WindowsRestart", "WindowsUpdate")
 SOURCE_TYPES = ("PlatformImage", "ManagedImage", "SharedImageVersion")
@@ -31,38 +31,63 @@ def _script_matches(view: TemplateView, pattern: re.Pattern) -> Iterator[tuple[s
             yield pointer, f"`{m.group(0).strip()}` in an inline script"
 
 
-@check("TPL001", "identity.missing", "error", "template_invalid", "The template has no user-assigned identity",
-       "Every template needs a user-assigned managed identity; without one the submission fails with \"Missing field 'identity'\".",
-       "Add identity {\"type\": \"UserAssigned\", \"userAssignedIdentities\": {\"<identity id>\": {}}} to the resource.",
-       explains=("AIB024",))
+@check(
+    "TPL001",
+    "identity.missing",
+    "error",
+    "template_invalid",
+    "The template has no user-assigned identity",
+    "Every template needs a user-assigned managed identity; without one the submission fails with \"Missing field 'identity'\".",
+    'Add identity {"type": "UserAssigned", "userAssignedIdentities": {"<identity id>": {}}} to the resource.',
+    explains=("AIB024",),
+)
 def identity_missing(view: TemplateView):
     identity = view.root.get("identity")
     if not isinstance(identity, dict) or not identity.get("userAssignedIdentities"):
         yield view.root_pointer + "/identity", "no identity with a user-assigned identity"
 
 
-@check("TPL002", "timeout.too-short", "error", "template_invalid", "buildTimeoutInMinutes of 1 to 5 fails every build",
-       "A timeout of 5 minutes or less gives Packer a token that expires before the build starts (client_jwt will expire within 5 minutes).",
-       "Use 0 (the default, 240 minutes) or at least 6; Windows builds need 60 or more.", explains=("AIB045",))
+@check(
+    "TPL002",
+    "timeout.too-short",
+    "error",
+    "template_invalid",
+    "buildTimeoutInMinutes of 1 to 5 fails every build",
+    "A timeout of 5 minutes or less gives Packer a token that expires before the build starts (client_jwt will expire within 5 minutes).",
+    "Use 0 (the default, 240 minutes) or at least 6; Windows builds need 60 or more.",
+    explains=("AIB045",),
+)
 def timeout_too_short(view: TemplateView):
     timeout = view.properties.get("buildTimeoutInMinutes")
     if isinstance(timeout, int) and 1 <= timeout <= 5:
         yield view.at("buildTimeoutInMinutes"), f"buildTimeoutInMinutes is {timeout}"
 
 
-@check("TPL003", "timeout.too-long", "error", "template_invalid", "buildTimeoutInMinutes is over 960",
-       "The service accepts at most 960 minutes (16 hours); a larger value is rejected at submission.",
-       "Set buildTimeoutInMinutes to 960 or less, and make the build faster if it needs that long.")
+@check(
+    "TPL003",
+    "timeout.too-long",
+    "error",
+    "template_invalid",
+    "buildTimeoutInMinutes is over 960",
+    "The service accepts at most 960 minutes (16 hours); a larger value is rejected at submission.",
+    "Set buildTimeoutInMinutes to 960 or less, and make the build faster if it needs that long.",
+)
 def timeout_too_long(view: TemplateView):
     timeout = view.properties.get("buildTimeoutInMinutes")
     if isinstance(timeout, int) and timeout > 960:
         yield view.at("buildTimeoutInMinutes"), f"buildTimeoutInMinutes is {timeout}"
 
 
-@check("TPL004", "timeout.low-for-windows", "warning", "build_timeout", "The timeout is short for a Windows build",
-       "Windows builds, and Windows Update in particular, often take over an hour; a timeout under 60 minutes ends them midway.",
-       "Raise buildTimeoutInMinutes to at least 60 (120 or more with Windows Update), or leave it 0 for the 240-minute default.",
-       explains=("AIB007",))
+@check(
+    "TPL004",
+    "timeout.low-for-windows",
+    "warning",
+    "build_timeout",
+    "The timeout is short for a Windows build",
+    "Windows builds, and Windows Update in particular, often take over an hour; a timeout under 60 minutes ends them midway.",
+    "Raise buildTimeoutInMinutes to at least 60 (120 or more with Windows Update), or leave it 0 for the 240-minute default.",
+    explains=("AIB007",),
+)
 def timeout_low_for_windows(view: TemplateView):
     timeout = view.properties.get("buildTimeoutInMinutes")
     updates = any(str(c.get("type", "")).lower() == "windowsupdate" for _, c in view.customizers())
@@ -70,9 +95,16 @@ def timeout_low_for_windows(view: TemplateView):
         yield view.at("buildTimeoutInMinutes"), f"buildTimeoutInMinutes is {timeout} for a Windows build" + (" with Windows Update" if updates else "")
 
 
-@check("TPL005", "vmsize.small-for-windows", "warning", "resource_exhaustion", "The build VM is too small for Windows Update",
-       "The default build VM (Standard_D1_v2, 1 vCPU and 3.5 GB) runs out of resources during Windows Update (exit 101, 1115, unexpected EOF) and is too slow for Sysprep timing.",
-       "Set vmProfile.vmSize to Standard_D2s_v3 or larger for Windows images.", explains=("AIB010", "AIB012", "AIB052"))
+@check(
+    "TPL005",
+    "vmsize.small-for-windows",
+    "warning",
+    "resource_exhaustion",
+    "The build VM is too small for Windows Update",
+    "The default build VM (Standard_D1_v2, 1 vCPU and 3.5 GB) runs out of resources during Windows Update (exit 101, 1115, unexpected EOF) and is too slow for Sysprep timing.",
+    "Set vmProfile.vmSize to Standard_D2s_v3 or larger for Windows images.",
+    explains=("AIB010", "AIB012", "AIB052"),
+)
 def vmsize_small_for_windows(view: TemplateView):
     if not view.is_windows():
         return
@@ -94,10 +126,16 @@ _YES = {
 }
 
 
-@check("TPL006", "script.interactive-install", "warning", "build_timeout", "A package install may wait for an answer",
-       "An install command without its non-interactive flag waits for a prompt that never comes, until the build times out.",
-       "Add -y (apt-get, yum, dnf, choco) or --non-interactive (zypper), and export DEBIAN_FRONTEND=noninteractive for apt.",
-       explains=("AIB007",))
+@check(
+    "TPL006",
+    "script.interactive-install",
+    "warning",
+    "build_timeout",
+    "A package install may wait for an answer",
+    "An install command without its non-interactive flag waits for a prompt that never comes, until the build times out.",
+    "Add -y (apt-get, yum, dnf, choco) or --non-interactive (zypper), and export DEBIAN_FRONTEND=noninteractive for apt.",
+    explains=("AIB007",),
+)
 def interactive_install(view: TemplateView):
     for pointer, line, _ in _script_lines(view):
         m = _INSTALL.search(line)
@@ -112,10 +150,16 @@ _REMOTE_ACCESS = re.compile(
 )
 
 
-@check("TPL007", "script.firewall-or-remote-access", "warning", "network", "A script changes the firewall, SSH or WinRM",
-       "The service reaches the build VM over SSH (22) or WinRM (5986) for the whole build; a script that turns on a firewall or reconfigures sshd or WinRM can cut it off, and the build is cancelled.",
-       "Apply firewall and remote-access hardening at first boot of the VMs (or keep 22/5986 open to the build), not during the image build.",
-       explains=("AIB014", "AIB052", "AIB053"))
+@check(
+    "TPL007",
+    "script.firewall-or-remote-access",
+    "warning",
+    "network",
+    "A script changes the firewall, SSH or WinRM",
+    "The service reaches the build VM over SSH (22) or WinRM (5986) for the whole build; a script that turns on a firewall or reconfigures sshd or WinRM can cut it off, and the build is cancelled.",
+    "Apply firewall and remote-access hardening at first boot of the VMs (or keep 22/5986 open to the build), not during the image build.",
+    explains=("AIB014", "AIB052", "AIB053"),
+)
 def firewall_or_remote_access(view: TemplateView):
     yield from _script_matches(view, _REMOTE_ACCESS)
 
@@ -123,9 +167,16 @@ def firewall_or_remote_access(view: TemplateView):
 _REBOOT = re.compile(r"\bRestart-Computer\b|\bshutdown(?:\.exe)?\s+(?:/r|-r)\b|(?:^|[;&|]\s*|sudo\s+)reboot\b", re.I)
 
 
-@check("TPL008", "script.reboots", "warning", "customizer_failed", "A script reboots the VM itself",
-       "A reboot inside a script ends the remote command without an exit status; Packer loses the VM and the build fails.",
-       "Remove the reboot and add a WindowsRestart customizer after the script (Windows).", explains=("AIB066", "AIB014"))
+@check(
+    "TPL008",
+    "script.reboots",
+    "warning",
+    "customizer_failed",
+    "A script reboots the VM itself",
+    "A reboot inside a script ends the remote command without an exit status; Packer loses the VM and the build fails.",
+    "Remove the reboot and add a WindowsRestart customizer after the script (Windows).",
+    explains=("AIB066", "AIB014"),
+)
 def script_reboots(view: TemplateView):
     yield from _script_matches(view, _REBOOT)
 
@@ -137,19 +188,31 @@ _DEPROVISION = re.compile(
 )
 
 
-@check("TPL009", "script.deletes-deprovisioning-script", "error", "deprovision", "A script deletes the deprovisioning script",
-       "Image Builder generalizes the VM with c:\\DeprovisioningScript.ps1 or /tmp/DeprovisioningScript.sh after the customizers; a script that deletes it (or all of /tmp) leaves the image ungeneralized.",
-       "Leave the deprovisioning script alone; to change the command, overwrite it with a full replacement in a dedicated customizer.",
-       explains=("AIB016",))
+@check(
+    "TPL009",
+    "script.deletes-deprovisioning-script",
+    "error",
+    "deprovision",
+    "A script deletes the deprovisioning script",
+    "Image Builder generalizes the VM with c:\\DeprovisioningScript.ps1 or /tmp/DeprovisioningScript.sh after the customizers; a script that deletes it (or all of /tmp) leaves the image ungeneralized.",
+    "Leave the deprovisioning script alone; to change the command, overwrite it with a full replacement in a dedicated customizer.",
+    explains=("AIB016",),
+)
 def deletes_deprovisioning_script(view: TemplateView):
     for pointer, line, _ in _script_lines(view):
         if _DEPROVISION.search(line):
             yield pointer, f"`{line.strip()[:120]}` removes the deprovisioning script"
 
 
-@check("TPL010", "file.destination", "error", "customizer_failed", "A File customizer writes outside /tmp on Linux",
-       "On Linux the File customizer can only write to /tmp; other destinations fail to upload.",
-       "Upload to /tmp and move the file into place with a Shell customizer (sudo mv).")
+@check(
+    "TPL010",
+    "file.destination",
+    "error",
+    "customizer_failed",
+    "A File customizer writes outside /tmp on Linux",
+    "On Linux the File customizer can only write to /tmp; other destinations fail to upload.",
+    "Upload to /tmp and move the file into place with a Shell customizer (sudo mv).",
+)
 def file_destination(view: TemplateView):
     if view.is_windows():
         return
@@ -159,10 +222,16 @@ def file_destination(view: TemplateView):
             yield view.at("customize", index, "destination"), f"destination is {destination}"
 
 
-@check("TPL011", "file.large-download", "warning", "artifact_download", "A File customizer downloads what looks like a large file",
-       "The File customizer is meant for files under 20 MB; installers, archives and disk images through it can take hours and use up the build timeout.",
-       "Download large files in a script (curl/wget, Invoke-WebRequest), ideally from storage in the build's region.",
-       explains=("AIB008", "AIB007"))
+@check(
+    "TPL011",
+    "file.large-download",
+    "warning",
+    "artifact_download",
+    "A File customizer downloads what looks like a large file",
+    "The File customizer is meant for files under 20 MB; installers, archives and disk images through it can take hours and use up the build timeout.",
+    "Download large files in a script (curl/wget, Invoke-WebRequest), ideally from storage in the build's region.",
+    explains=("AIB008", "AIB007"),
+)
 def file_large(view: TemplateView):
     for index, customizer in view.customizers():
         source = customizer.get("sourceUri")
@@ -170,9 +239,15 @@ def file_large(view: TemplateView):
             yield view.at("customize", index, "sourceUri"), f"sourceUri {source.split('?')[0]} looks like an installer or archive"
 
 
-@check("TPL012", "script.source", "error", "template_invalid", "A script customizer needs exactly one of scriptUri and inline",
-       "Shell and PowerShell customizers take either a scriptUri or inline commands, not both and not neither; the submission is rejected.",
-       "Keep one of scriptUri or inline.")
+@check(
+    "TPL012",
+    "script.source",
+    "error",
+    "template_invalid",
+    "A script customizer needs exactly one of scriptUri and inline",
+    "Shell and PowerShell customizers take either a scriptUri or inline commands, not both and not neither; the submission is rejected.",
+    "Keep one of scriptUri or inline.",
+)
 def script_source(view: TemplateView):
     for index, customizer in view.customizers():
         if str(customizer.get("type", "")).lower() in ("shell", "powershell"):
@@ -181,9 +256,15 @@ def script_source(view: TemplateView):
                 yield view.at("customize", index), "both scriptUri and inline" if has_uri else "neither scriptUri nor inline"
 
 
-@check("TPL013", "script.no-checksum", "warning", "artifact_download", "A scriptUri has no sha256Checksum",
-       "Without a checksum the build runs whatever the URI serves at build time, including a changed or tampered script.",
-       "Add sha256Checksum (lower-case hex of the file's SHA-256) next to scriptUri.")
+@check(
+    "TPL013",
+    "script.no-checksum",
+    "warning",
+    "artifact_download",
+    "A scriptUri has no sha256Checksum",
+    "Without a checksum the build runs whatever the URI serves at build time, including a changed or tampered script.",
+    "Add sha256Checksum (lower-case hex of the file's SHA-256) next to scriptUri.",
+)
 def script_no_checksum(view: TemplateView):
     for index, customizer in view.customizers():
         if customizer.get("scriptUri") and not customizer.get("sha256Checksum"):
@@ -199,9 +280,16 @@ def _type_problem(value, known: tuple[str, ...]) -> str | None:
     return f"'{value}' should be '{match}'" if match else f"'{value}' is not one of {', '.join(known)}"
 
 
-@check("TPL014", "type.casing", "error", "template_invalid", "A type name is misspelled or in the wrong case",
-       "Type names are case-sensitive; a wrong case or unknown type fails the submission (Field '...type' has a bad value).",
-       "Use the exact type names.", explains=("AIB023", "AIB022"))
+@check(
+    "TPL014",
+    "type.casing",
+    "error",
+    "template_invalid",
+    "A type name is misspelled or in the wrong case",
+    "Type names are case-sensitive; a wrong case or unknown type fails the submission (Field '...type' has a bad value).",
+    "Use the exact type names.",
+    explains=("AIB023", "AIB022"),
+)
 def type_casing(view: TemplateView):
     source = view.properties.get("source")
     if isinstance(source, dict):
@@ -222,8 +310,15 @@ def type_casing(view: TemplateView):
             yield view.at("validate", "inVMValidations", index, "type"), problem
 
 
-@check("TPL015", "distribute.duplicate-run-output", "error", "template_invalid", "Two distribution targets share a runOutputName",
-       "runOutputName must be unique within a template; duplicates are rejected.", "Give every distribution target its own runOutputName.")
+@check(
+    "TPL015",
+    "distribute.duplicate-run-output",
+    "error",
+    "template_invalid",
+    "Two distribution targets share a runOutputName",
+    "runOutputName must be unique within a template; duplicates are rejected.",
+    "Give every distribution target its own runOutputName.",
+)
 def duplicate_run_output(view: TemplateView):
     seen: dict[str, int] = {}
     for index, target in view.distributors():
@@ -234,17 +329,31 @@ def duplicate_run_output(view: TemplateView):
             seen.setdefault(name.lower(), index)
 
 
-@check("TPL016", "distribute.both-region-lists", "error", "template_invalid", "A gallery target sets both replicationRegions and targetRegions",
-       "replicationRegions (deprecated) and targetRegions are mutually exclusive.", "Keep targetRegions and remove replicationRegions.")
+@check(
+    "TPL016",
+    "distribute.both-region-lists",
+    "error",
+    "template_invalid",
+    "A gallery target sets both replicationRegions and targetRegions",
+    "replicationRegions (deprecated) and targetRegions are mutually exclusive.",
+    "Keep targetRegions and remove replicationRegions.",
+)
 def both_region_lists(view: TemplateView):
     for index, target in view.distributors():
         if target.get("replicationRegions") and target.get("targetRegions"):
             yield view.at("distribute", index), "both replicationRegions and targetRegions"
 
 
-@check("TPL017", "source.plan-info-misplaced", "error", "source_image", "planInfo is outside source",
-       "A marketplace plan is read only from source.planInfo; elsewhere it is ignored and the build fails with PurchasePlanNotProvided.",
-       "Move planInfo {planName, planProduct, planPublisher} inside source.", explains=("AIB035",))
+@check(
+    "TPL017",
+    "source.plan-info-misplaced",
+    "error",
+    "source_image",
+    "planInfo is outside source",
+    "A marketplace plan is read only from source.planInfo; elsewhere it is ignored and the build fails with PurchasePlanNotProvided.",
+    "Move planInfo {planName, planProduct, planPublisher} inside source.",
+    explains=("AIB035",),
+)
 def plan_info_misplaced(view: TemplateView):
     if "planInfo" in view.properties:
         yield view.at("planInfo"), "planInfo at properties level"
@@ -257,26 +366,45 @@ def _vnet(view: TemplateView) -> dict:
     return ((view.properties.get("vmProfile") or {}).get("vnetConfig")) or {}
 
 
-@check("TPL018", "vnet.proxy-with-container-subnet", "error", "template_invalid", "proxyVmSize is set together with containerInstanceSubnetId",
-       "With a container instance subnet no proxy VM is used; setting proxyVmSize with it is rejected.", "Remove proxyVmSize.")
+@check(
+    "TPL018",
+    "vnet.proxy-with-container-subnet",
+    "error",
+    "template_invalid",
+    "proxyVmSize is set together with containerInstanceSubnetId",
+    "With a container instance subnet no proxy VM is used; setting proxyVmSize with it is rejected.",
+    "Remove proxyVmSize.",
+)
 def proxy_with_container_subnet(view: TemplateView):
     vnet = _vnet(view)
     if vnet.get("proxyVmSize") and vnet.get("containerInstanceSubnetId"):
         yield view.at("vmProfile", "vnetConfig", "proxyVmSize"), "proxyVmSize with containerInstanceSubnetId"
 
 
-@check("TPL019", "vnet.container-subnet-alone", "error", "template_invalid", "containerInstanceSubnetId is set without subnetId",
-       "The container instance subnet works only together with a build subnet (subnetId) in the same VNet.",
-       "Add subnetId (a different subnet of the same VNet) or remove containerInstanceSubnetId.")
+@check(
+    "TPL019",
+    "vnet.container-subnet-alone",
+    "error",
+    "template_invalid",
+    "containerInstanceSubnetId is set without subnetId",
+    "The container instance subnet works only together with a build subnet (subnetId) in the same VNet.",
+    "Add subnetId (a different subnet of the same VNet) or remove containerInstanceSubnetId.",
+)
 def container_subnet_alone(view: TemplateView):
     vnet = _vnet(view)
     if vnet.get("containerInstanceSubnetId") and not vnet.get("subnetId"):
         yield view.at("vmProfile", "vnetConfig", "containerInstanceSubnetId"), "no subnetId"
 
 
-@check("TPL020", "secrets.in-template", "error", "permissions", "A secret or SAS token is written into the template",
-       "Templates are readable by anyone with Reader on the resource group and are copied into the staging group; SAS signatures, keys and passwords in them leak.",
-       "Give the identity Storage Blob Data Reader instead of SAS URLs, and read secrets from Key Vault inside the script.")
+@check(
+    "TPL020",
+    "secrets.in-template",
+    "error",
+    "permissions",
+    "A secret or SAS token is written into the template",
+    "Templates are readable by anyone with Reader on the resource group and are copied into the staging group; SAS signatures, keys and passwords in them leak.",
+    "Give the identity Storage Blob Data Reader instead of SAS URLs, and read secrets from Key Vault inside the script.",
+)
 def secrets_in_template(view: TemplateView):
     for index, customizer in view.customizers():
         for key in ("scriptUri", "sourceUri"):
@@ -288,9 +416,15 @@ def secrets_in_template(view: TemplateView):
             yield pointer, "a secret in an inline script line"
 
 
-@check("TPL021", "powershell.system-without-elevation", "error", "template_invalid", "runAsSystem needs runElevated",
-       "A PowerShell customizer can run as SYSTEM only when it also runs elevated; runAsSystem alone is rejected.",
-       "Set runElevated to true as well, or drop runAsSystem.")
+@check(
+    "TPL021",
+    "powershell.system-without-elevation",
+    "error",
+    "template_invalid",
+    "runAsSystem needs runElevated",
+    "A PowerShell customizer can run as SYSTEM only when it also runs elevated; runAsSystem alone is rejected.",
+    "Set runElevated to true as well, or drop runAsSystem.",
+)
 def system_without_elevation(view: TemplateView):
     for index, customizer in view.customizers():
         if str(customizer.get("type", "")).lower() == "powershell" and customizer.get("runAsSystem") and not customizer.get("runElevated"):
@@ -300,19 +434,31 @@ def system_without_elevation(view: TemplateView):
 _OVERWRITE = re.compile(r"(?:Set-Content|Out-File|Copy-Item|>|\bcp\b|\bmv\b|Move-Item)[^;\n]*DeprovisioningScript", re.I)
 
 
-@check("TPL022", "script.overwrites-deprovisioning-script", "warning", "deprovision", "A script overwrites the deprovisioning script",
-       "Overwriting c:\\DeprovisioningScript.ps1 or /tmp/DeprovisioningScript.sh replaces how the image is generalized; an incomplete replacement leaves VMs that fail to provision or an old script that waits for services that no longer exist.",
-       "Overwrite it only on purpose, with a complete script based on the current default (Sysprep /oobe /generalize, or waagent -deprovision+user).",
-       explains=("AIB060", "AIB061", "AIB075"))
+@check(
+    "TPL022",
+    "script.overwrites-deprovisioning-script",
+    "warning",
+    "deprovision",
+    "A script overwrites the deprovisioning script",
+    "Overwriting c:\\DeprovisioningScript.ps1 or /tmp/DeprovisioningScript.sh replaces how the image is generalized; an incomplete replacement leaves VMs that fail to provision or an old script that waits for services that no longer exist.",
+    "Overwrite it only on purpose, with a complete script based on the current default (Sysprep /oobe /generalize, or waagent -deprovision+user).",
+    explains=("AIB060", "AIB061", "AIB075"),
+)
 def overwrites_deprovisioning_script(view: TemplateView):
     for pointer, line, _ in _script_lines(view):
         if _OVERWRITE.search(line) and not _DEPROVISION.search(line):
             yield pointer, f"`{line.strip()[:120]}` replaces the deprovisioning script"
 
 
-@check("TPL023", "powershell.elevated-not-system", "info", "customizer_failed", "An elevated PowerShell customizer does not run as SYSTEM",
-       "runElevated without runAsSystem runs the script elevated as the build's own user; installers that need the SYSTEM account, or that touch other users' profiles, behave differently than under SYSTEM.",
-       "Add runAsSystem: true if the script needs the SYSTEM account; otherwise nothing to change.")
+@check(
+    "TPL023",
+    "powershell.elevated-not-system",
+    "info",
+    "customizer_failed",
+    "An elevated PowerShell customizer does not run as SYSTEM",
+    "runElevated without runAsSystem runs the script elevated as the build's own user; installers that need the SYSTEM account, or that touch other users' profiles, behave differently than under SYSTEM.",
+    "Add runAsSystem: true if the script needs the SYSTEM account; otherwise nothing to change.",
+)
 def elevated_not_system(view: TemplateView):
     for index, customizer in view.customizers():
         if str(customizer.get("type", "")).lower() == "powershell" and customizer.get("runElevated") and not customizer.get("runAsSystem"):

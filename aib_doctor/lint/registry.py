@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 CheckFn = Callable[["TemplateView"], Iterator[tuple[str, str]]]
 """Yields (JSON pointer relative to the template, what is wrong there)."""

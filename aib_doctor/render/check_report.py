@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aib_doctor.schedule.check import CheckResult
+from aib_doctor.model import CheckResult
 
 LABELS = {
     "new_failure": "NEW FAILURE",

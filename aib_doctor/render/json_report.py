@@ -46,9 +46,7 @@ def timeline_dict(timeline: Timeline) -> dict:
             }
             for c in timeline.customizers
         ],
-        "failed_step": None
-        if step is None
-        else {"phase": step.phase, "customizer": step.customizer, "description": step.description},
+        "failed_step": None if step is None else {"phase": step.phase, "customizer": step.customizer, "description": step.description},
     }
 
 

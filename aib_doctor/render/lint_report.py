@@ -37,8 +37,18 @@ def lint_dict(result: LintResult) -> dict:
         "templates": result.templates,
         "unresolved": result.unresolved,
         "issues": [
-            {"check": i.check, "name": i.name, "severity": i.severity, "category": i.category, "title": i.title,
-             "message": i.message, "fix": i.fix, "pointer": i.pointer, "line": i.line, "template": i.template}
+            {
+                "check": i.check,
+                "name": i.name,
+                "severity": i.severity,
+                "category": i.category,
+                "title": i.title,
+                "message": i.message,
+                "fix": i.fix,
+                "pointer": i.pointer,
+                "line": i.line,
+                "template": i.template,
+            }
             for i in result.issues
         ],
     }
@@ -79,7 +89,10 @@ def render_lint_sarif(result: LintResult) -> str:
     ]
     results = []
     for issue in result.issues:
-        location = {"physicalLocation": {"artifactLocation": {"uri": result.file}}, "logicalLocations": [{"fullyQualifiedName": issue.pointer or "/", "kind": "member"}]}
+        location = {
+            "physicalLocation": {"artifactLocation": {"uri": result.file}},
+            "logicalLocations": [{"fullyQualifiedName": issue.pointer or "/", "kind": "member"}],
+        }
         if issue.line:
             location["physicalLocation"]["region"] = {"startLine": issue.line}
         results.append(
@@ -95,6 +108,18 @@ def render_lint_sarif(result: LintResult) -> str:
     document = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "aib-doctor", "version": __version__, "informationUri": "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-troubleshoot", "rules": rules}}, "results": results}],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "aib-doctor",
+                        "version": __version__,
+                        "informationUri": "https://learn.microsoft.com/azure/virtual-machines/linux/image-builder-troubleshoot",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(document, indent=2) + "\n"

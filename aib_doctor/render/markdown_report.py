@@ -58,9 +58,7 @@ def render_markdown(report: Report) -> str:
     if timeline.customizers:
         out += ["### Customizers", "", "| # | Type | Name | Started | Duration | Status |", "|---|---|---|---|---|---|"]
         for run in timeline.customizers:
-            out.append(
-                f"| {run.index + 1} | {run.type} | {run.name or ''} | {run.started or ''} | {humanize_seconds(run.seconds)} | {run.status} |"
-            )
+            out.append(f"| {run.index + 1} | {run.type} | {run.name or ''} | {run.started or ''} | {humanize_seconds(run.seconds)} | {run.status} |")
         out.append("")
     if timeline.failed_step:
         out += [f"**Failed step:** {timeline.failed_step.description}", ""]

@@ -6,10 +6,10 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from aib_doctor.core.inputs import template_status
+from aib_doctor.core.redact import redact
 from aib_doctor.files import make_private_folder, refuse_to_overwrite, write_atomic
-from aib_doctor.inputs import template_status
-from aib_doctor.redact import redact
-from aib_doctor.remote import save_logs
+from aib_doctor.template.diagnosis import save_logs
 
 
 def _hook(progress, label: str):

@@ -98,7 +98,7 @@ class StateStore:
         self.db.close()
         self._lock.close()
 
-    def __enter__(self) -> "StateStore":
+    def __enter__(self) -> StateStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -122,8 +122,20 @@ class StateStore:
                        fingerprint=excluded.fingerprint, status=excluded.status, run_start=excluded.run_start,
                        primary_rule=excluded.primary_rule, failures=excluded.failures,
                        last_duration=excluded.last_duration, last_checked=excluded.last_checked""",
-                (state.id, state.name, state.resource_group, state.subscription, state.fingerprint, state.status,
-                 state.run_start, state.primary_rule, state.failures, state.last_duration, now, now),
+                (
+                    state.id,
+                    state.name,
+                    state.resource_group,
+                    state.subscription,
+                    state.fingerprint,
+                    state.status,
+                    state.run_start,
+                    state.primary_rule,
+                    state.failures,
+                    state.last_duration,
+                    now,
+                    now,
+                ),
             )
             if notification is not None:
                 key, kind, payload = notification

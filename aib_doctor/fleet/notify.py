@@ -11,9 +11,9 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 
-from aib_doctor.redact import redact
+from aib_doctor.core.redact import redact
 
 ATTEMPTS = 4
 TIMEOUT = 15

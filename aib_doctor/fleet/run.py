@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aib_doctor.catalog import load_catalog
+from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.scan import pattern_table
+from aib_doctor.fleet.check import Diagnosed, Scope, run_check
+from aib_doctor.fleet.state import StateStore
+from aib_doctor.model import CheckResult
 from aib_doctor.render.json_report import report_dict
-from aib_doctor.scan import pattern_table
-from aib_doctor.schedule.check import CheckResult, Diagnosed, Scope, run_check
-from aib_doctor.schedule.state import StateStore
 
 NO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
@@ -30,7 +31,7 @@ def run_fleet_check(
 ) -> CheckResult:
     from aib_doctor.azure import AzureSession, cli_default_subscription, default_credential, resolve_subscription
     from aib_doctor.azure.graph import GraphUnavailable, list_per_subscription, list_subscriptions, query_graph
-    from aib_doctor.remote import diagnose_template, save_logs
+    from aib_doctor.template.diagnosis import diagnose_template, save_logs
 
     if not scope.subscriptions and not scope.all_subscriptions:
         scope = Scope((resolve_subscription(None),), False, scope.resource_groups, scope.templates, scope.exclude, scope.exclude_tags)

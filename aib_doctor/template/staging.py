@@ -9,8 +9,8 @@ group, and last the `IT_<rg>_<template>_<guid>` name (whose middle part the serv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 _CLI_WRAPPER = re.compile(r"^\s*Deployment failed\. Correlation ID: [0-9A-Za-z-]+\.\s*")
 # 2019-2022: "Image Build log location: https://<sa>.blob.<suffix>/packerlogs/<folder>/customization.log."
@@ -113,10 +113,7 @@ def choose_staging_group(
     groups = list(groups)
     for name, tags in groups:
         tags = {k.lower(): v for k, v in (tags or {}).items()}
-        if (
-            tags.get("imagetemplatename", "").lower() == template.lower()
-            and tags.get("imagetemplateresourcegroupname", "").lower() == template_group.lower()
-        ):
+        if tags.get("imagetemplatename", "").lower() == template.lower() and tags.get("imagetemplateresourcegroupname", "").lower() == template_group.lower():
             return StagingChoice(name, "tags")
     named = sorted(name for name, _ in groups if staging_name_matches(name, template_group, template))
     if named:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
+from aib_doctor.core.logstream import looks_like_utf16le
+from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
-from aib_doctor.logstream import looks_like_utf16le
 from aib_doctor.model import BuildStatus
-from aib_doctor.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 
 JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
 _LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")

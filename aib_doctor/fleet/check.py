@@ -11,17 +11,17 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from aib_doctor.diagnose import build_state
+from aib_doctor.core.diagnose import build_state
+from aib_doctor.core.timeline import seconds_between
 from aib_doctor.files import write_atomic
-from aib_doctor.model import BuildStatus, TemplateSummary
-from aib_doctor.schedule import notify
-from aib_doctor.schedule.metrics import write_metrics
-from aib_doctor.schedule.state import StateStore, TemplateState
-from aib_doctor.timeline import seconds_between
+from aib_doctor.fleet import notify
+from aib_doctor.fleet.metrics import write_metrics
+from aib_doctor.fleet.state import StateStore, TemplateState
+from aib_doctor.model import BuildStatus, CheckResult, Outcome, TemplateSummary
 
 EVIDENCE_KEEP = 10
 ALERTED = ("new_failure", "recovered")
@@ -64,35 +64,6 @@ class Diagnosed:
     """The JSON report (render.json_report.report_dict)."""
     save_log: Callable[[Path], None] | None = None
     """Writes the redacted log into a folder, when a log was found."""
-
-
-@dataclass
-class Outcome:
-    template: TemplateSummary
-    transition: str
-    """new_failure, still_failing, recovered, new_template, changed, unchanged, gone or error."""
-    status: str
-    report: dict | None = None
-    evidence: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class CheckResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    discovery: str = ""
-    notifications_sent: int = 0
-    notifications_pending: int = 0
-
-    @property
-    def new_failures(self) -> int:
-        return sum(o.transition == "new_failure" for o in self.outcomes)
-
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for outcome in self.outcomes:
-            counts[outcome.transition] = counts.get(outcome.transition, 0) + 1
-        return counts
 
 
 def fingerprint(t: TemplateSummary) -> str:
@@ -152,8 +123,15 @@ def run_check(
     result.notifications_pending = len(store.pending_notifications()) if notify_url else 0
     if prometheus is not None:
         rows = [
-            {"subscription": t.subscription, "resource_group": t.resource_group, "name": t.name, "status": t.status,
-             "last_duration": t.last_duration, "failures": t.failures, "last_checked": t.last_checked}
+            {
+                "subscription": t.subscription,
+                "resource_group": t.resource_group,
+                "name": t.name,
+                "status": t.status,
+                "last_duration": t.last_duration,
+                "failures": t.failures,
+                "last_checked": t.last_checked,
+            }
             for t in store.templates().values()
         ]
         write_metrics(prometheus, rows, time.time())
@@ -201,8 +179,16 @@ def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int)
         if status == "succeeded":
             primary = None
     state = TemplateState(
-        summary.id.lower(), summary.name, summary.resource_group, summary.subscription, run_print, status,
-        summary.start_time, primary, failures, duration(summary) if status in ("failed", "succeeded") else (before.last_duration if before else None),
+        summary.id.lower(),
+        summary.name,
+        summary.resource_group,
+        summary.subscription,
+        run_print,
+        status,
+        summary.start_time,
+        primary,
+        failures,
+        duration(summary) if status in ("failed", "succeeded") else (before.last_duration if before else None),
     )
     store.save(state, notification)
     return Outcome(summary, transition, status, report, evidence)
@@ -218,7 +204,7 @@ def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, repor
         try:
             save_log(target)
         except Exception as exc:  # the report is kept even when the log cannot be
-            write_atomic(target / "log-unavailable.txt", [f"{exc}\n".encode("utf-8")])
+            write_atomic(target / "log-unavailable.txt", [f"{exc}\n".encode()])
     runs = sorted(p for p in base.iterdir() if p.is_dir())
     for old in runs[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)

@@ -8,14 +8,15 @@ beginning of the log drops its first, partial line and numbers no lines (their p
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
-from aib_doctor.catalog import Catalog
-from aib_doctor.diagnose import diagnose
+from aib_doctor.core.catalog import Catalog
+from aib_doctor.core.diagnose import diagnose
+from aib_doctor.core.logstream import iter_blocks
+from aib_doctor.core.scan import PatternTable, Scan, ScanResult
 from aib_doctor.model import BuildStatus, Report
-from aib_doctor.scan import PatternTable, Scan, ScanResult
-from aib_doctor.logstream import iter_blocks
 
 FIRST_WINDOW = 1 << 20
 GROWTH = 4

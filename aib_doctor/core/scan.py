@@ -11,16 +11,16 @@ from __future__ import annotations
 import collections
 import functools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 import re2
 
-from aib_doctor.catalog import Catalog
-from aib_doctor.logstream import MAX_LINE, Block, decode_line, iter_blocks
+from aib_doctor.core.catalog import Catalog
+from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
+from aib_doctor.core.redact import redact
+from aib_doctor.core.timeline import MARKERS, TimelineBuilder
 from aib_doctor.model import Evidence, Rule
-from aib_doctor.redact import redact
-from aib_doctor.timeline import MARKERS, TimelineBuilder
 
 ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
 _NOT_AN_ERROR = re.compile(r"Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?", re.I)

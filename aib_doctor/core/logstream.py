@@ -10,8 +10,8 @@ pattern of BOM-less UTF-16LE) is decoded incrementally and re-encoded as UTF-8.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 MAX_LINE = 64 * 1024
 """Longest line kept; longer ones are cut here and flagged. A log line this long is never evidence."""

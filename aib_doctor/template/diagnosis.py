@@ -9,16 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aib_doctor.catalog import Catalog
-from aib_doctor.diagnose import build_state, diagnose
+from aib_doctor.core.catalog import Catalog
+from aib_doctor.core.diagnose import build_state, diagnose
+from aib_doctor.core.inputs import status_scans, template_status
+from aib_doctor.core.redact import redact_chunks
+from aib_doctor.core.scan import PatternTable
+from aib_doctor.core.template_facts import properties, template_facts
 from aib_doctor.errors import InputError
-from aib_doctor.files import redacted_chunks, write_atomic
-from aib_doctor.inputs import status_scans, template_status
-from aib_doctor.logread import diagnose_log, scan_window
+from aib_doctor.files import file_chunks, write_atomic
 from aib_doctor.model import Report
-from aib_doctor.scan import PatternTable
-from aib_doctor.staging import choose_staging_group, parse_log_location
-from aib_doctor.template_facts import properties, template_facts
+from aib_doctor.template.staging import choose_staging_group, parse_log_location
+from aib_doctor.template.tail import diagnose_log, scan_window
 
 
 @dataclass
@@ -102,11 +103,11 @@ def diagnose_template(
 
     template = get_template(session, resource_group, name)
     status = template_status(template)
-    checks = []
+    preflight_issues = []
     if preflight:
-        from aib_doctor.preflight import preflight_document
+        from aib_doctor.lint.preflight import preflight_document
 
-        checks = preflight_document(session, template, name)
+        preflight_issues = preflight_document(session, template, name)
     facts = template_facts(template)
     subject = {
         "kind": "template",
@@ -131,17 +132,17 @@ def diagnose_template(
             subject["outputs"] = run_outputs(session, resource_group, name)
         elif state is None:
             notes.append(f"template {name!r} has not run yet (provisioningState {status.provisioning_state})")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes)
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes)
     try:
         located = locate_logs(session, resource_group, name, template, auth_mode)
     except LogUnavailable as exc:
         notes.append(f"log unavailable: {exc}")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes, state == "failed")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes, state == "failed")
     notes += located.notes
     if not located.selected:
         queued = (status.run_sub_state or "").lower() == "queued"
         notes.append("no log yet: the build is queued" if queued else f"no log in {located.staging_group}/packerlogs yet")
-        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, checks), notes, state == "failed")
+        return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes, state == "failed")
     run = located.selected[0]
     subject["log"] = {
         "account": located.store.account.name,
@@ -156,7 +157,7 @@ def diagnose_template(
         extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
     subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
-    report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=checks)
+    report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=preflight_issues)
     return TemplateDiagnosis(report, notes, located=located)
 
 
@@ -170,6 +171,6 @@ def save_logs(located: LocatedLog, folder: Path, hook_for=None) -> None:
         raw = target.with_name(f".{target.name}.raw")
         try:
             located.store.download(blob, raw, hook_for(blob) if hook_for else None)
-            write_atomic(target, redacted_chunks(raw))
+            write_atomic(target, redact_chunks(file_chunks(raw)))
         finally:
             raw.unlink(missing_ok=True)

@@ -7,16 +7,16 @@ among equals the one whose evidence comes first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
-from aib_doctor.catalog import Catalog, fill_details
-from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
-from aib_doctor.scan import PatternTable, ScanResult
+from aib_doctor.core.catalog import Catalog, fill_details
+from aib_doctor.core.scan import PatternTable, ScanResult
+from aib_doctor.core.template_facts import name_customizers, properties, template_facts
+from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.lint import lint_document
 from aib_doctor.lint.registry import check_info
-from aib_doctor.template_facts import name_customizers, properties, template_facts
-from aib_doctor.timeline import TimelineBuilder, describe_run
+from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
 
 EVIDENCE_PER_FINDING = 6
 SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
@@ -173,5 +173,3 @@ def _rank(rule: Rule, evidence: tuple[Evidence, ...]) -> tuple:
     """Benign last; then the most specific cause; then the one seen first."""
     first = _position(evidence[0]) if evidence else (9, 0)
     return (rule.category == "benign", -rule.priority, first, rule.id)
-
-

@@ -1,0 +1,1 @@
+"""`check`: the fleet check for cron, with its state, transitions, evidence archive, notifications and metrics."""

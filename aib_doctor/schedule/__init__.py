@@ -1,1 +1,0 @@
-"""The cron side of aib-doctor: fleet checks with state, notifications and metrics."""
