@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import re2
 
 from aib_doctor.core.catalog import Catalog
+from aib_doctor.core.logical import LogicalText, loosen
 from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
 from aib_doctor.core.redact import redact
 from aib_doctor.core.timeline import MARKERS, TimelineBuilder
@@ -27,6 +28,10 @@ _NOT_AN_ERROR = re.compile(r"Retryable error|0 bytes written|\berror(?:s)?=0\b|w
 ERROR_LINES_KEPT = 8
 EVIDENCE_PER_PATTERN = 3
 _OPERATION_ID_LINES = 50  # the operation id is on every log line; read it from the first few
+LOGICAL_LIMIT = 4 << 20
+"""Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
+Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
+LOGICAL_EVIDENCE_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,24 @@ class PatternTable:
         self.set.Compile()
         # Multi-line, so a pattern anchored with ^ still finds its line inside a block.
         self.prefilter = re2.compile(("(?m)" + "|".join(f"(?:{e.regex.pattern})" for e in entries)).encode(), options)
+        self._options = options
+        self._loose: tuple[re2.Set, dict[int, re.Pattern]] | None = None
+
+    def loose(self) -> tuple[re2.Set, dict[int, re.Pattern]]:
+        """The rules' patterns loosened for logical text: an RE2 set over all, Python forms by entry index.
+        Built on first use: most runs never need them."""
+        if self._loose is None:
+            loose_set = re2.Set.SearchSet(self._options)
+            forms: dict[int, re.Pattern] = {}
+            for index, entry in enumerate(self.entries):
+                if entry.rule is None:
+                    continue
+                pattern = loosen(entry.regex.pattern)
+                forms[index] = re.compile(pattern, re.M)
+                assert loose_set.Add(("(?m)" + pattern).encode()) == len(forms) - 1
+            loose_set.Compile()
+            self._loose = (loose_set, forms)
+        return self._loose
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,9 +120,14 @@ class Scan:
         self._timeline = TimelineBuilder()
         self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
+        self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
+        self._kept_bytes = 0
 
     def feed(self, block: Block) -> None:
         data = block.data
+        if self._kept is not None:
+            self._kept_bytes += len(data)
+            self._kept = self._kept + [block] if self._kept_bytes <= LOGICAL_LIMIT else None
         if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
             for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
                 self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))
@@ -136,7 +164,7 @@ class Scan:
     def _evidence(self, lineno: int, text: str) -> Evidence:
         return Evidence(self.source, lineno if self._numbered else None, redact(text.strip()))
 
-    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str) -> None:
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None) -> None:
         rule = entry.rule
         if self.source != "input" and self.source not in rule.where:
             return
@@ -148,11 +176,39 @@ class Scan:
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
             hits.evidence.append(self._evidence(lineno, text))
         if not hits.groups:
-            m = entry.regex.search(text)
+            m = match or entry.regex.search(text)
             if m:
                 hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
 
+    def _logical_pass(self) -> None:
+        """Rules no physical line matched, tried on the logical text with loosened patterns."""
+        lines = [
+            (block.first_line + offset, decode_line(raw)[0]) for block in self._kept or () for offset, raw in enumerate(block.data.split(b"\n")[:-1])
+        ]
+        if not lines:
+            return
+        loose_set, forms = self._table.loose()
+        indices = list(forms)
+        # A rule some physical line already matched keeps that evidence: the logical pass is for what lines missed.
+        seen = {self._table.entries[index].rule.id for index in self._hits}
+        logical = LogicalText(lines)
+        for form in logical.forms:
+            text = form[0]
+            for position in loose_set.Match(text.encode("utf-8")) or ():
+                index = indices[position]
+                entry = self._table.entries[index]
+                if entry.rule.id in seen:
+                    continue
+                for m in forms[index].finditer(text):
+                    first, _ = LogicalText.lines_of(form, m.start(), m.end())
+                    message = LogicalText.message_at(form, m.start(), m.end())
+                    self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)
+                    if index in self._hits and len(self._hits[index].evidence) >= EVIDENCE_PER_PATTERN:
+                        break
+
     def result(self) -> ScanResult:
+        if self._kept:
+            self._logical_pass()
         errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
         return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered)
 

@@ -1,0 +1,203 @@
+"""Physical lines -> logical messages: the text a user meant before a terminal, an e-mail, PowerShell,
+Markdown or JSON escaping broke it into lines. No I/O.
+
+Real reports arrive hard-wrapped at any width (at a space, or mid-word at a terminal's edge), behind
+PowerShell 7's `     | ` continuation bars, Markdown quotes and indented code blocks, log prefixes on
+every line, and JSON-escaped (`\\"`, `\\n`, `\\u0026`). A message's distinctive phrase is then spread
+over several lines and no line-by-line pattern sees it.
+
+`LogicalText` strips the decorations, undoes the escapes and joins the lines that look wrapped, twice:
+once with a space (a wrap at a word boundary lost its space) and once with nothing (a wrap inside a
+word). Patterns are loosened (`loosen`) to tolerate whitespace, case, quotes and a missing colon, and
+matched on both texts; every match maps back to the physical line numbers it came from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+# A line that starts a new record: never joined to the line before it.
+_RECORD_START = re.compile(
+    r"^\s*(?:\[?[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\]?\*{0,2}\s*PACKER|PACKER (?:OUT|ERR)|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|##\[|[{}\[\]]\s*$|\"[\w.$-]+\"\s*:)"
+)
+# What is in front of the message on a line: log prefixes, PowerShell's error view bars, Markdown quotes.
+_PREFIXES = (
+    re.compile(r"^\s*\[?[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\]?\*{0,2}\s*"),  # [operation id]
+    re.compile(r"^\s*PACKER (?:OUT|ERR)\s*"),
+    re.compile(r"^\s*\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s*"),  # timestamps
+    re.compile(r"^\s*(?:ui(?: error)?:\s*)?(?:==>\s*)?(?:[\w-]+-(?:arm|iso|vhd|chroot)|azure-arm|file):\s"),  # Packer's builder name
+    re.compile(r"^\s*##\[(?:error|warning|debug|section|command)\]\s*"),  # Azure DevOps
+    re.compile(r"^\s*(?:\d+\s*)?\|\s?"),  # PowerShell 7 error view: "     | text", "   3 |  code"
+    re.compile(r"^\s*(?:>\s?)+"),  # Markdown quotes
+    re.compile(r"^\s*[+]\s+(?=[A-Z~])"),  # Windows PowerShell: "+ CategoryInfo", "+ ~~~"
+)
+_ESCAPES = (("\\\\", "\\"), ('\\"', '"'), ("\\u0026", "&"), ("\\u0027", "'"), ("\\u003c", "<"), ("\\u003e", ">"), ("\\/", "/"), ("\\t", " "))
+_WRAP_SHARE = 0.6
+"""A line at least this share of its paragraph's widest line may have been wrapped."""
+MIN_WRAP_WIDTH = 30
+
+
+def strip_prefixes(text: str) -> str:
+    """The message part of one line: log prefixes, error-view bars and quotes removed (in any order)."""
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _PREFIXES:
+            m = prefix.match(text)
+            if m and m.end() > 0:
+                text = text[m.end() :]
+                changed = True
+    return text.strip()
+
+
+def unescape(text: str) -> str:
+    """JSON string escapes undone, twice (ARM nests JSON in JSON), and `\\n` made a real line break."""
+    for _ in range(2):
+        if "\\" not in text:
+            break
+        text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\r", "")
+        for escaped, plain in _ESCAPES:
+            text = text.replace(escaped, plain)
+    return text
+
+
+@dataclass(frozen=True)
+class Piece:
+    line: int
+    text: str
+    record_start: bool
+
+
+def pieces(lines: list[tuple[int, str]]) -> list[Piece]:
+    """Physical (line number, text) -> message pieces, each still carrying its physical line number."""
+    out: list[Piece] = []
+    for lineno, raw in lines:
+        for part in unescape(raw.rstrip("\r")).split("\n"):
+            start = not part.strip() or bool(_RECORD_START.match(part))
+            out.append(Piece(lineno, strip_prefixes(part), start))
+    return out
+
+
+class LogicalText:
+    """The joined forms of a short text, with a map from their offsets back to physical lines."""
+
+    def __init__(self, lines: list[tuple[int, str]]) -> None:
+        parts = pieces(lines)
+        self.forms = tuple(self._join(parts, glue) for glue in (" ", ""))
+
+    @staticmethod
+    def _join(parts: list[Piece], glue: str) -> tuple[str, list[int], list[int]]:
+        text: list[str] = []
+        starts: list[int] = []
+        numbers: list[int] = []
+        offset = 0
+        widest = max((len(p.text) for p in parts), default=0)
+        for index, piece in enumerate(parts):
+            if index:
+                previous = parts[index - 1]
+                wrapped = (
+                    not piece.record_start
+                    and bool(piece.text)
+                    and widest >= MIN_WRAP_WIDTH
+                    and len(previous.text) >= _WRAP_SHARE * widest
+                    and not previous.text.endswith((".", ":", "{", "[", ","))
+                )
+                separator = glue if wrapped else "\n"
+                text.append(separator)
+                offset += len(separator)
+            starts.append(offset)
+            numbers.append(piece.line)
+            text.append(piece.text)
+            offset += len(piece.text)
+        return "".join(text), starts, numbers
+
+    @staticmethod
+    def lines_of(form: tuple[str, list[int], list[int]], start: int, end: int) -> tuple[int, int]:
+        """First and last physical line of a match at [start, end) in one form."""
+        _, starts, numbers = form
+        first = numbers[max(bisect.bisect_right(starts, start) - 1, 0)]
+        last = numbers[max(bisect.bisect_right(starts, max(end - 1, start)) - 1, 0)]
+        return first, last
+
+    @staticmethod
+    def message_at(form: tuple[str, list[int], list[int]], start: int, end: int) -> str:
+        """The logical line around a match: what evidence shows when the match spans physical lines."""
+        text = form[0]
+        left = text.rfind("\n", 0, start) + 1
+        right = text.find("\n", end)
+        return text[left : right if right >= 0 else len(text)]
+
+
+_QUOTES = "[\"'\u2018\u2019\u201c\u201d`]"
+
+
+def loosen(regex: str) -> str:
+    """A catalog pattern made tolerant of how people paste: any case, any (or no) whitespace where the
+    pattern has a space or between camelCase words, any quote character (or none), an optional colon.
+
+    Character classes, escapes and group syntax are copied as they are; only literal text is loosened.
+    """
+    out: list[str] = []
+    i, n = 0, len(regex)
+    if regex.startswith("(?i)"):
+        i = 4
+    previous_literal = ""
+    while i < n:
+        c = regex[i]
+        if c == "\\" and i + 1 < n:
+            out.append(regex[i : i + 2])
+            i += 2
+            previous_literal = ""
+            continue
+        if c == "[":
+            end = _class_end(regex, i)
+            out.append(regex[i:end])
+            i = end
+            previous_literal = ""
+            continue
+        if c == "(" and regex.startswith("(?", i):
+            end = regex.find(">", i) + 1 if regex.startswith("(?P<", i) else i + 3
+            out.append(regex[i:end])
+            i = end
+            previous_literal = ""
+            continue
+        if c == " ":
+            # one or more spaces (with their quantifier) -> any whitespace, or none
+            while i < n and regex[i] == " ":
+                i += 1
+            if i < n and regex[i] in "?*+":
+                i += 1
+            out.append(r"\s*")
+            previous_literal = ""
+            continue
+        if c in "'\"":
+            out.append(f"(?:{_QUOTES})?")
+            i += 1
+            if i < n and regex[i] == "?":
+                i += 1
+            previous_literal = ""
+            continue
+        if c == ":" and not (i + 1 < n and regex[i + 1] in "?*+"):
+            out.append(":?")
+            i += 1
+            previous_literal = ""
+            continue
+        if c.isupper() and previous_literal.islower():
+            out.append(r"\s*")  # camelCase boundary: AuthorizationFailed ~ Authorization Failed
+        out.append(c)
+        previous_literal = c if c.isalpha() else ""
+        i += 1
+    return "(?i)" + "".join(out)
+
+
+def _class_end(regex: str, start: int) -> int:
+    i = start + 1
+    if i < len(regex) and regex[i] == "^":
+        i += 1
+    if i < len(regex) and regex[i] == "]":
+        i += 1
+    while i < len(regex) and regex[i] != "]":
+        i += 2 if regex[i] == "\\" else 1
+    return i + 1

@@ -1,0 +1,105 @@
+"""Score the diagnosis on the real-world corpus (fixtures/realworld): the primary category against the
+label each text's thread resolved, split by a hash of the source URL into a tuning part and a check part.
+
+    .venv/bin/python scripts/evaluate_corpus.py            # both parts' numbers
+    .venv/bin/python scripts/evaluate_corpus.py --misses   # and the tuning part's misses, one a line
+
+The check part's misses are never listed: rules are not tuned against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aib_doctor.core.catalog import load_catalog  # noqa: E402
+from aib_doctor.core.diagnose import diagnose  # noqa: E402
+from aib_doctor.core.inputs import read_input  # noqa: E402
+from aib_doctor.core.scan import pattern_table  # noqa: E402
+from aib_doctor.errors import AibDoctorError  # noqa: E402
+
+CORPUS = ROOT / "fixtures" / "realworld"
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Path
+    source: str
+    category: str
+    failure: bool
+
+    @property
+    def part(self) -> str:
+        """One in three sources goes to the check part, by URL, so texts of one thread stay together."""
+        return "check" if hashlib.sha256(self.source.encode()).digest()[0] % 3 == 0 else "tune"
+
+
+def load_cases() -> list[Case]:
+    cases, seen = [], set()
+    for manifest in sorted(CORPUS.glob("*/manifest.yaml")):
+        for entry in yaml.safe_load(manifest.read_text(encoding="utf-8")) or []:
+            path = manifest.parent / entry["file"]
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest in seen:  # the same text found by two collectors
+                continue
+            seen.add(digest)
+            cases.append(Case(path, entry["source"], entry["category"], bool(entry.get("failure", True))))
+    return cases
+
+
+def verdict(case: Case, catalog, table) -> tuple[str, str]:
+    """(what the tool said: a category, "unknown" or "none", and how)."""
+    try:
+        intake = read_input(str(case.path), table)
+    except AibDoctorError as exc:
+        return "error", str(exc)
+    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
+    if report.primary is None:
+        return ("unknown" if report.status == "failed" else "none"), report.status
+    return report.primary.category, f"{report.primary.rule} {getattr(report.primary, 'basis', '')}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--misses", action="store_true", help="list the tuning part's misses")
+    args = parser.parse_args()
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    scores: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    misses = []
+    for case in load_cases():
+        said, how = verdict(case, catalog, table)
+        score = scores[case.part]
+        if case.failure:
+            score["failures"] += 1
+            score["right"] += said == case.category
+            score["unknown"] += said in ("unknown", "none", "error")
+        else:
+            score["non_failures"] += 1
+            score["false_failures"] += said not in ("none", "benign")
+        right = said == case.category if case.failure else said in ("none", "benign")
+        if not right and case.part == "tune":
+            misses.append(f"{case.category:20} said {said:20} {how:28} {case.path.relative_to(CORPUS)}")
+    for part in ("tune", "check"):
+        s = scores[part]
+        print(
+            f"{part:5}: right {s['right']}/{s['failures']} ({100 * s['right'] / max(s['failures'], 1):.0f}%), "
+            f"unknown {s['unknown']} ({100 * s['unknown'] / max(s['failures'], 1):.0f}%), "
+            f"false failures {s['false_failures']}/{s['non_failures']}"
+        )
+    if args.misses:
+        print("\n".join(sorted(misses)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
