@@ -26,8 +26,8 @@ $(AZURITE): package.json
 
 # Style and layering first (seconds), then every test, Azure adapters included.
 test: $(STAMP) $(AZURITE)
-	$(BIN)/ruff check aib_doctor tests bench
-	$(BIN)/ruff format --check --quiet aib_doctor tests bench
+	$(BIN)/ruff check aib_doctor tests bench scripts
+	$(BIN)/ruff format --check --quiet aib_doctor tests bench scripts
 	$(BIN)/lint-imports --no-cache >/dev/null || $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 

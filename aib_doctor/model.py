@@ -27,6 +27,10 @@ CATEGORIES = (
 SEVERITIES = ("error", "warning", "info")
 # Where a text came from. "input" is pasted text of unknown origin: every rule may match it.
 SOURCES = ("lastRunStatus", "provisioningError", "customization.log", "input", "template")
+# How a finding was reached (DESIGN.md): a whole signature, its distinctive part, an error code, the
+# category's vocabulary, the timeline, or the template itself.
+BASES = ("signature", "partial", "error-code", "vocabulary", "timeline", "template")
+CONFIDENCES = ("high", "medium", "low")
 PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
 
 
@@ -36,7 +40,8 @@ class Pattern:
 
     regex: str
     role: str
-    """"any", "all" or "none": how the rule combines it."""
+    """"any", "all", "none", "facts" or "partial": how the rule combines it. A "partial" pattern (the
+    signature's distinctive phrase) fires the rule alone, at medium confidence, when the rest is missing."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Rule:
     details: tuple[str, ...] = ()
     """Sentences with {placeholders}, each added to the cause when every placeholder is known."""
     docs: tuple[str, ...] = ()
+    basis: str = "signature"
+    """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,8 @@ class Finding:
     fix: str
     evidence: tuple[Evidence, ...]
     docs: tuple[str, ...]
+    confidence: str = "high"
+    basis: str = "signature"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,15 @@ from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
+from aib_doctor.core.vocabulary import Fired, Vocabulary, guess_category, load_vocabulary
 from aib_doctor.lint import lint_document
 from aib_doctor.lint.registry import check_info
-from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
+from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Timeline
 
 EVIDENCE_PER_FINDING = 6
+CONFIDENCE = {"signature": "high", "partial": "medium", "error-code": "medium", "vocabulary": "low", "timeline": "medium", "template": "high"}
+PARTIAL_PENALTY = 10
+LOOSE_PENALTY = 4
 SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
 _FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
 _RUNNING_RUN_STATES = {"running", "canceling"}
@@ -47,29 +51,38 @@ def diagnose(
     subject: dict | None = None,
     template: dict | None = None,
     preflight: Sequence = (),
+    vocabulary: Vocabulary | None = None,
 ) -> Report:
     """`template` (the resource as ARM returns it) adds its VM size, timeout, customizer names and lint issues;
     `preflight` issues found online join them."""
     logs = [s for s in scans if s.source in ("customization.log", "input")]
     builder = logs[0].timeline if logs else TimelineBuilder()
-    fired = [(rule, hits) for rule in catalog if (hits := _fire(rule, table, scans))]
+    fired = _without_benign_lines([hit for rule in catalog if (hit := _fire(rule, table, scans))])
     state = build_state(status)
     if state is None:
-        log_failed = builder.failed or any(r.severity == "error" and r.category != "benign" for r, _ in fired)
+        log_failed = builder.failed or any(f.rule.severity == "error" and f.rule.category != "benign" for f in fired)
         state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
-    fired.sort(key=lambda item: _rank(item[0], item[1][0]))
-    cause = next((i for i, (rule, _) in enumerate(fired) if rule.category != "benign" and rule.severity != "info"), None)
+    fired.sort(key=_rank)
+    cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
+    # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
+    pasted = not any(s.source == "customization.log" for s in scans)
+    if cause is None and (state == "failed" or (state == "unknown" and pasted)):
+        # No signature or code: the category's vocabulary, when the text has error content at all.
+        guess = guess_category(vocabulary or load_vocabulary(), [s.text_for_vocabulary() for s in scans])
+        if guess is not None:
+            fired.insert(0, guess)
+            cause, state = 0, "failed"
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
     if cause is not None:
-        cause_line = next((e.line for e in fired[cause][1][0] if e.source in ("customization.log", "input")), None)
+        cause_line = next((e.line for e in fired[cause].evidence if e.source in ("customization.log", "input")), None)
     timeline = builder.build(failed=state == "failed", error_line=cause_line)
     facts = {}
     if template is not None:
         timeline = name_customizers(timeline, template, whole_log=bool(logs) and logs[0].numbered)
         facts = template_facts(template)
     facts |= _facts(timeline)
-    findings = [_finding(rule, evidence, facts | groups) for rule, (evidence, groups) in fired]
+    findings = [_finding(f, facts | f.groups) for f in fired]
     primary = None
     # A succeeded or running build has notes, not a cause; unknown input (a pasted excerpt) may have one.
     if cause is not None and state in ("failed", "unknown"):
@@ -111,30 +124,59 @@ def _with_lint(template: dict, primary: Finding | None, findings: list[Finding],
     return primary, findings
 
 
-def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]):
-    """(evidence, named groups) when the rule fires over all its sources together, else None."""
-    seen: dict[str, list] = {"any": [], "all": [], "none": [], "facts": []}
+def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired | None:
+    """How the rule fires over all its sources together, or None.
+
+    Whole signature: every `all` pattern and one `any` pattern matched. Partial: one of the rule's
+    `partial` patterns (its distinctive phrase) without the rest.
+    """
+    seen: dict[str, list] = {"any": [], "all": [], "none": [], "facts": [], "partial": []}
     for index, role in table.rule_entries[rule.id]:
         hits = [s.hits[index] for s in scans if index in s.hits]
         seen[role].append(hits)
-    if seen["any"] and not any(seen["any"]):
+    if any(seen["none"]):
         return None
-    if not all(seen["all"]) or any(seen["none"]):
+    has_all = all(seen["all"])
+    if has_all and (not seen["any"] or any(seen["any"])):
+        basis = rule.basis
+    elif any(seen["partial"]):
+        basis = "partial"
+    else:
         return None
     evidence: dict[Evidence, None] = {}
     groups: dict[str, str] = {}
-    for role in ("all", "any", "facts"):
+    loose = True
+    for role in ("all", "any", "partial", "facts"):
         for hits in seen[role]:
             for hit in hits:
                 if role != "facts":
                     evidence.update(dict.fromkeys(hit.evidence))
+                    loose = loose and hit.loose
                 for key, value in hit.groups.items():
                     groups.setdefault(key, value)
     ordered = tuple(sorted(evidence, key=_position)[:EVIDENCE_PER_FINDING])
-    return ordered, groups
+    return Fired(rule, ordered, groups, basis, loose)
 
 
-def _finding(rule: Rule, evidence: tuple[Evidence, ...], facts: dict[str, str]) -> Finding:
+def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
+    """A line a benign rule explains (cleanup retries, "Will retry") is no evidence of a failure: other
+    rules lose it, and a rule left with no evidence does not fire."""
+    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    if not benign:
+        return fired
+    kept = []
+    for f in fired:
+        if f.rule.category == "benign":
+            kept.append(f)
+            continue
+        evidence = tuple(e for e in f.evidence if (e.source, e.line) not in benign)
+        if evidence:
+            kept.append(replace(f, evidence=evidence))
+    return kept
+
+
+def _finding(fired: Fired, facts: dict[str, str]) -> Finding:
+    rule = fired.rule
     return Finding(
         rule=rule.id,
         name=rule.name,
@@ -143,8 +185,10 @@ def _finding(rule: Rule, evidence: tuple[Evidence, ...], facts: dict[str, str]) 
         title=rule.title,
         cause=fill_details(rule, facts),
         fix=rule.fix,
-        evidence=evidence,
+        evidence=fired.evidence,
         docs=rule.docs,
+        confidence=CONFIDENCE[fired.basis],
+        basis=fired.basis,
     )
 
 
@@ -169,7 +213,10 @@ def _position(evidence: Evidence) -> tuple[int, int]:
     return SOURCE_ORDER.get(evidence.source, 9), evidence.line or 0
 
 
-def _rank(rule: Rule, evidence: tuple[Evidence, ...]) -> tuple:
-    """Benign last; then the most specific cause; then the one seen first."""
-    first = _position(evidence[0]) if evidence else (9, 0)
-    return (rule.category == "benign", -rule.priority, first, rule.id)
+def _rank(fired: Fired) -> tuple:
+    """Benign last; then the most specific cause (a partial or loosely matched signature counts a little
+    less than the whole one); then the surer basis; then the one seen first."""
+    rule = fired.rule
+    first = _position(fired.evidence[0]) if fired.evidence else (9, 0)
+    priority = rule.priority - PARTIAL_PENALTY * (fired.basis == "partial") - LOOSE_PENALTY * fired.loose
+    return (rule.category == "benign", -priority, CONFIDENCES.index(CONFIDENCE[fired.basis]), first, rule.id)

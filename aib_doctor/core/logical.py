@@ -158,7 +158,12 @@ def loosen(regex: str) -> str:
             previous_literal = ""
             continue
         if c == "(" and regex.startswith("(?", i):
-            end = regex.find(">", i) + 1 if regex.startswith("(?P<", i) else i + 3
+            if regex.startswith("(?P<", i):
+                end = regex.find(">", i) + 1
+            elif regex.startswith(("(?<=", "(?<!"), i):
+                end = i + 4
+            else:  # (?:  (?=  (?!  and flag groups such as (?i:
+                end = min(j for j in (regex.find(":", i + 2), regex.find(")", i + 2), i + 3) if j >= 0) + 1
             out.append(regex[i:end])
             i = end
             previous_literal = ""

@@ -95,6 +95,8 @@ class PatternHits:
     count: int = 0
     evidence: list[Evidence] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)
+    loose: bool = False
+    """Matched only on the logical text by the loosened pattern (ranks a little below an exact match)."""
 
 
 @dataclass
@@ -107,6 +109,14 @@ class ScanResult:
     lines: int
     numbered: bool = True
     """False when only a window of the log was read (line numbers unknown)."""
+    short_text: tuple[tuple[int, str], ...] = ()
+    """Every line of a short source (up to LOGICAL_LIMIT), for the vocabulary fallback."""
+
+    def text_for_vocabulary(self) -> tuple[str, tuple[tuple[int | None, str], ...]]:
+        """(source, lines): the whole of a short source, else its last error-looking lines."""
+        if self.short_text:
+            return self.source, self.short_text
+        return self.source, tuple((e.line, e.text) for e in self.error_lines)
 
 
 class Scan:
@@ -180,11 +190,8 @@ class Scan:
             if m:
                 hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
 
-    def _logical_pass(self) -> None:
+    def _logical_pass(self, lines: list[tuple[int, str]]) -> None:
         """Rules no physical line matched, tried on the logical text with loosened patterns."""
-        lines = [
-            (block.first_line + offset, decode_line(raw)[0]) for block in self._kept or () for offset, raw in enumerate(block.data.split(b"\n")[:-1])
-        ]
         if not lines:
             return
         loose_set, forms = self._table.loose()
@@ -203,14 +210,18 @@ class Scan:
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
                     message = LogicalText.message_at(form, m.start(), m.end())
                     self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)
+                    if index in self._hits:
+                        self._hits[index].loose = True
                     if index in self._hits and len(self._hits[index].evidence) >= EVIDENCE_PER_PATTERN:
                         break
 
     def result(self) -> ScanResult:
+        lines: list[tuple[int, str]] = []
         if self._kept:
-            self._logical_pass()
+            lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
+            self._logical_pass(lines)
         errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered)
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines))
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

@@ -23,8 +23,18 @@ from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^AIB\d{3}$")
 _NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
-_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "title", "cause", "fix", "details", "docs"}
-_MATCH_FIELDS = {"any", "all", "none", "facts", "unless"}
+_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "title", "cause", "fix", "details", "docs"}
+_MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
+_CODE_FIELDS = {"bare", "coded", "status"}
+# Where an ARM or Image Builder error code stands in every shape seen: "code": "X", Code="X", Code=\"X\",
+# (Code: X), ErrorCode: X, provisioningErrorCode: X, Error Code: X, "X" as the first word of "X: message".
+_CODE_CONTEXT = (
+    r"(?i:\bcode\\?\"?\s*[=:]\s*\\*\"?|\(code:?\s*|errorcode\\?\"?\s*[=:]?\s*\\*\"?|"
+    r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|^\s*)"
+)
+# A status where statuses stand: StatusCode=403, Status: 403, (CODE: 409), HTTP/1.1 403, "unexpected status 409",
+# "Response 403", "(403) Forbidden" / "(409 Conflict)".
+_STATUS_CONTEXT = r"(?i:status ?(?:code)?\s*[=:]?\s*|\(code:\s*|http/\d(?:\.\d)?\s+|\bresponse\s+|\()"
 
 
 class Catalog:
@@ -74,6 +84,8 @@ def _rule(origin: str, record: Any) -> Rule:
     unknown = set(record) - _FIELDS
     if unknown:
         raise CatalogError(f"{where}: unknown fields {sorted(unknown)}")
+    if "codes" in record:
+        record = {**record, "match": _code_match(where, record["codes"], record.get("match"))}
     for key in ("id", "name", "category", "severity", "priority", "match", "title", "cause", "fix"):
         if record.get(key) in (None, ""):
             raise CatalogError(f"{where}: missing {key}")
@@ -106,7 +118,22 @@ def _rule(origin: str, record: Any) -> Rule:
         unless=_checked_regex(where, unless) if unless else None,
         details=details,
         docs=tuple(record.get("docs") or ()),
+        basis="error-code" if "codes" in record else "signature",
     )
+
+
+def _code_match(where: str, codes: Any, match: Any) -> dict:
+    """An error-code rule's patterns: each code where codes stand, a distinctive one anywhere, HTTP statuses."""
+    if not isinstance(codes, dict) or not codes or set(codes) - _CODE_FIELDS:
+        raise CatalogError(f"{where}: codes needs some of {sorted(_CODE_FIELDS)}")
+    for key, names in codes.items():
+        if not isinstance(names, list) or not all(isinstance(n, (str, int)) and re.fullmatch(r"\w+", str(n)) for n in names):
+            raise CatalogError(f"{where}: codes.{key} must be a list of code names")
+    patterns = [rf"\b{code}\b" for code in codes.get("bare", ())]
+    patterns += [rf"{_CODE_CONTEXT}{code}\b" for code in codes.get("coded", ())]
+    patterns += [rf"{_STATUS_CONTEXT}{status}\b" for status in codes.get("status", ())]
+    extra = match if isinstance(match, dict) else {}
+    return {**extra, "any": patterns + list(extra.get("any") or ())}
 
 
 def _checked_regex(where: str, regex: Any) -> str:

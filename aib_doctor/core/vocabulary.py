@@ -1,0 +1,147 @@
+"""The last resort before "unknown": name the likely category of an error text from its vocabulary.
+
+When no signature, partial signature or error code fits but the text has error content, the words
+in it still tell a reader what kind of failure it is: "WinRM", "i/o timeout" and "5986" are the
+network; "sysprep", "setupact" and "IMAGE_STATE" are deprovisioning. Each category's weighted terms
+are data (catalog/vocabulary/weights.yaml, derived from the corpus by scripts/derive_vocabulary.py
+from the hand-written seed terms in categories.yaml); the finding is low confidence, shows the lines
+that decided it, and its fix says which evidence to collect next. No I/O beyond the packaged data.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+
+import yaml
+
+from aib_doctor.core.redact import redact
+from aib_doctor.errors import CatalogError
+from aib_doctor.model import CATEGORIES, Evidence, Rule
+
+MIN_SCORE = 1.5
+"""Least total weight for a guess: one strong term (weight >= 1.5) or two weaker ones."""
+EVIDENCE_LINES = 3
+ERROR_CONTENT = re.compile(
+    r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
+    r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9])\b"
+)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A rule that fired, with how: what diagnose ranks and turns into a finding."""
+
+    rule: Rule
+    evidence: tuple[Evidence, ...]
+    groups: dict[str, str]
+    basis: str
+    loose: bool = False
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    rules: dict[str, Rule]
+    """category -> the rule a guess in that category reports (title, cause, fix: what to collect next)."""
+    weights: dict[str, dict[str, float]]
+    """normalized term -> category -> weight."""
+    pattern: re.Pattern | None
+
+    def score(self, text: str) -> dict[str, dict[str, float]]:
+        """category -> {term: weight} of the distinct terms found in text."""
+        found: dict[str, dict[str, float]] = {}
+        if self.pattern is None:
+            return found
+        for m in self.pattern.finditer(text):
+            term = normalize(m.group(0))
+            for category, weight in self.weights.get(term, {}).items():
+                found.setdefault(category, {})[term] = weight
+        return found
+
+
+def normalize(term: str) -> str:
+    return " ".join(term.lower().replace("-", " ").replace("_", " ").split())
+
+
+def term_regex(term: str) -> str:
+    """A normalized term as a pattern: words separated by any whitespace, hyphen or underscore (or none)."""
+    words = [re.escape(w) for w in term.split(" ")]
+    return r"(?<![\w])" + r"[\s_-]*".join(words) + r"(?![\w])"
+
+
+@functools.lru_cache(maxsize=1)
+def load_vocabulary() -> Vocabulary:
+    folder = resources.files("aib_doctor.core.catalog") / "vocabulary"
+    categories = yaml.safe_load((folder / "categories.yaml").read_text(encoding="utf-8")) or []
+    generated = yaml.safe_load((folder / "weights.yaml").read_text(encoding="utf-8")) or {}
+    return build_vocabulary(categories, generated)
+
+
+def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, float]]) -> Vocabulary:
+    rules: dict[str, Rule] = {}
+    for record in categories:
+        category = record.get("category")
+        if category not in CATEGORIES:
+            raise CatalogError(f"vocabulary: unknown category {category!r}")
+        rules[category] = Rule(
+            id=record["id"],
+            name=f"vocabulary.{category.replace('_', '-')}",
+            category=category,
+            severity="error",
+            priority=0,
+            title=record["title"].strip(),
+            cause=" ".join(record["cause"].split()),
+            fix=" ".join(record["fix"].split()),
+            patterns=(),
+            where=(),
+            docs=tuple(record.get("docs") or ()),
+            basis="vocabulary",
+        )
+    weights: dict[str, dict[str, float]] = {}
+    for category, terms in generated.items():
+        if category not in rules:
+            raise CatalogError(f"vocabulary weights: category {category!r} has no entry in categories.yaml")
+        for term, weight in (terms or {}).items():
+            weights.setdefault(normalize(term), {})[category] = float(weight)
+    ordered = sorted(weights, key=len, reverse=True)  # longest first, so a phrase wins over its first word
+    pattern = re.compile("|".join(term_regex(t) for t in ordered), re.I) if ordered else None
+    return Vocabulary(rules, weights, pattern)
+
+
+def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> Fired | None:
+    """The category whose terms weigh most in texts that have error content, as a low-confidence finding."""
+    lines = [(source, lineno, text) for source, texts in sources for lineno, text in texts if text.strip()]
+    if not any(ERROR_CONTENT.search(text) for _, _, text in lines):
+        return None
+    found = vocabulary.score("\n".join(text for _, _, text in lines))
+    totals = {category: sum(terms.values()) for category, terms in found.items() if category in vocabulary.rules}
+    if not totals:
+        return None
+    category = max(totals, key=lambda c: (totals[c], c))
+    if totals[category] < MIN_SCORE:
+        return None
+    terms = found[category]
+    decisive = sorted(terms, key=lambda t: -terms[t])[:5]
+    rule = vocabulary.rules[category]
+    evidence = _evidence_lines(lines, vocabulary, category)
+    note = f" Terms that point here: {', '.join(decisive)}."
+    return Fired(
+        rule=replace(rule, cause=rule.cause + note),
+        evidence=evidence,
+        groups={},
+        basis="vocabulary",
+    )
+
+
+def _evidence_lines(lines, vocabulary: Vocabulary, category: str) -> tuple[Evidence, ...]:
+    """The lines carrying the most of the category's weight, error-looking lines first, in text order."""
+    scored = []
+    for source, lineno, text in lines:
+        weight = sum(vocabulary.score(text).get(category, {}).values())
+        if weight:
+            scored.append((-(weight + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
+    best = sorted(scored)[:EVIDENCE_LINES]
+    return tuple(Evidence(source, lineno, redact(text.strip()[:400])) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
