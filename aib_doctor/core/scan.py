@@ -159,7 +159,7 @@ class Scan:
         text, cut = decode_line(raw, MAX_LINE)
         if cut or truncated:
             text += " [line truncated]"
-        matched = self._table.set.Match(raw[:MAX_LINE])
+        matched = self._table.set.Match(raw[:MAX_LINE]) or ()
         for index in sorted(matched):
             entry = self._table.entries[index]
             if entry.rule is not None:
