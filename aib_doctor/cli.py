@@ -20,7 +20,7 @@ from aib_doctor.core.catalog import load_catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.inputs import read_input
 from aib_doctor.core.scan import pattern_table
-from aib_doctor.errors import AibDoctorError, InputError
+from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
 from aib_doctor.exitcodes import ExitCode
 from aib_doctor.model import Report, Rule
 from aib_doctor.render import Format, render
@@ -150,11 +150,14 @@ def template(
 ) -> ExitCode:
     """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
     from aib_doctor.azure import connect
+    from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import diagnose_template
 
     catalog = load_catalog()
     table = pattern_table(catalog)
-    result = diagnose_template(connect(subscription), resource_group, name, catalog, table, auth_mode.value, full_log, preflight)
+    session = connect(subscription)
+    source = ArmTemplateSource(session, auth_mode.value)
+    result = diagnose_template(source, resource_group, name, catalog, table, full_log, arm=session if preflight else None)
     for note in result.notes:
         stderr.print(f"aib-doctor: {note}", markup=False)
     emit(result.report, output)
@@ -176,14 +179,13 @@ def fetch_log(
 ) -> ExitCode:
     """Download a template's customization.log (and validation.log), or a redacted bundle for offline analysis."""
     from aib_doctor.azure import connect
-    from aib_doctor.azure.storage import LogUnavailable
-    from aib_doctor.azure.templates import get_template
+    from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import locate_logs
     from aib_doctor.template.fetch import fetch_logs, write_bundle
 
-    session = connect(subscription)
-    document = get_template(session, resource_group, name)
-    located = locate_logs(session, resource_group, name, document, auth_mode.value, run)
+    source = ArmTemplateSource(connect(subscription), auth_mode.value)
+    document = source.template(resource_group, name)
+    located = locate_logs(source, resource_group, name, document, run)
     for note in located.notes:
         stderr.print(f"aib-doctor: {note}", markup=False)
     if not located.selected:

@@ -25,3 +25,7 @@ class AzureAccessError(AibDoctorError):
     """Azure or the log could not be reached: auth, permission, not found, network."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class LogUnavailable(AzureAccessError):
+    """The log cannot be had: the staging group or its storage is gone, or no run has written one yet."""

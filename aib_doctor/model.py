@@ -152,6 +152,29 @@ class Report:
 
 
 @dataclass(frozen=True)
+class StorageAccount:
+    """A storage account of a build's staging resource group, where its logs are."""
+
+    name: str
+    resource_group: str
+    blob_endpoint: str
+    """primaryEndpoints.blob from ARM: sovereign clouds and emulators use other hosts."""
+    id: str
+
+
+@dataclass(frozen=True)
+class RunLogs:
+    """One run's folder in the `packerlogs` container."""
+
+    folder: str
+    last_modified: str
+    size: int
+    """Size of customization.log."""
+    logs: tuple[str, ...]
+    """Blob names: customization.log first, then validation.log when present."""
+
+
+@dataclass(frozen=True)
 class TemplateSummary:
     """One template as a fleet listing shows it (Resource Graph or a per-subscription list)."""
 

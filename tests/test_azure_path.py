@@ -59,10 +59,11 @@ def failed_run(message=None, **extra):
 
 def diagnose(name="win01", **kwargs):
     from aib_doctor.azure import connect
+    from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import diagnose_template
 
     catalog = load_catalog()
-    return diagnose_template(connect(None), RG, name, catalog, pattern_table(catalog), **kwargs)
+    return diagnose_template(ArmTemplateSource(connect(None)), RG, name, catalog, pattern_table(catalog), **kwargs)
 
 
 def cli(*args):
@@ -528,8 +529,8 @@ def test_auto_falls_back_to_the_key_and_says_which_role_would_avoid_it(arm, azur
 
     arm.add_callback("GET", f"{BLOB}/packerlogs", callback=listing)
     session, account = _account(arm)
-    _, runs, notes = open_log_store(session, account, "auto")
-    assert [r.folder for r in runs] == ["9a8b"]
+    store, notes = open_log_store(session, account, "auto")
+    assert [r.folder for r in store.runs()] == ["9a8b"]
     assert "'Storage Blob Data Reader' on /subscriptions/" in notes[0] and "Falling back to the account key" in notes[0]
     auths = [c.request.headers["Authorization"].split()[0] for c in arm.calls if c.request.url.startswith(BLOB)]
     assert auths == ["Bearer", "SharedKey"]

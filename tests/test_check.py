@@ -9,6 +9,7 @@ import time
 import pytest
 from conftest import FIXTURES
 from fake_azure import (
+    ACCOUNT,
     GRAPH,
     IB,
     RG,
@@ -83,17 +84,19 @@ def test_fail_same_fail_recovered_new_failure(arm, azurite, hook, tmp_path):
     assert third.exit_code == 0 and "RECOVERED" in third.stdout
     assert len(hook.received) == 2 and "recovered" in hook.received[1]["text"]
 
+    newer = "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d"
     timeout = (
-        "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'"
+        "Failed in building/customizing image: Failed while waiting for packerizer: Timeout waiting for microservice to complete: 'context deadline exceeded'. "
+        f"Image Build log location: https://{ACCOUNT}.blob.core.windows.net/packerlogs/{newer}/customization.log."
     )
     graph.rows = [graph_row("web01", run_state="Failed", start="2024-06-13T08:00:00Z", message=timeout)]
     arm.replace("GET", f"{IB}/web01", json=__import__("fake_azure").template_body("web01", failed(timeout, "2024-06-13T08:00:00Z")))
-    time.sleep(1.1)  # blob last-modified times have one-second resolution
-    upload(azurite, "6f5e4d3c-2b1a-4098-8e7d-6c5b4a3f2e1d/customization.log", (FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
+    upload(azurite, f"{newer}/customization.log", (FIXTURES / "logs" / "linux-script-failed.log").read_bytes())
     fourth = check(state, "--notify", hook.url, "-o", "json")
     assert fourth.exit_code == 1
     report = json.loads(fourth.stdout)["templates"][0]["report"]
-    assert report["primary"]["rule"] == "AIB065"  # the newest run's log, a different cause: a new failure
+    assert report["primary"]["rule"] == "AIB065"  # the new run's log (the message names it), a different cause: a new failure
+    assert report["subject"]["log"]["blob"] == f"{newer}/customization.log"
     assert "AIB007" in [f["rule"] for f in report["findings"]]
     assert len(hook.received) == 3
 
@@ -248,7 +251,6 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     child = subprocess.Popen([sys.executable, str(FIXTURES.parent / "tests" / "check_child.py"), str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     database = tmp_path / "state.sqlite3"
@@ -285,13 +287,27 @@ def test_evidence_is_kept_within_bounds(tmp_path):
     from aib_doctor.model import TemplateSummary
 
     report = {"status": "failed", "primary": None}
+    ticks = iter(range(1_700_000_000, 1_800_000_000, 60))  # a minute passes each time the check reads the clock
     with StateStore(tmp_path) as store:
         for n in range(5):
             # Each check sees a new failed run with a different message: a new failure each time.
             row = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t", "t", "rg", "s", "Failed", None, None, f"error {n}")
             diagnosed = Diagnosed(dict(report, primary={"rule": f"AIB{n:03d}", "name": "n", "title": "t", "cause": "c", "fix": "f", "evidence": []}))
-            run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _, d=diagnosed: d, store, evidence_keep=2)
-            time.sleep(1.01)  # evidence folders are named by the second
-    kept = sorted(p.name for p in (tmp_path / "evidence" / "s" / "rg" / "t").iterdir())
-    assert len(kept) == 2
-    assert all((tmp_path / "evidence" / "s" / "rg" / "t" / k / "report.json").exists() for k in kept)
+            run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _, d=diagnosed: d, store, evidence_keep=2, clock=lambda: next(ticks))
+    folder = tmp_path / "evidence" / "s" / "rg" / "t"
+    kept = sorted(folder.iterdir())
+    assert [json.loads((k / "report.json").read_text())["primary"]["rule"] for k in kept] == ["AIB003", "AIB004"]  # the newest two
+    assert kept[0].name.startswith("20231114T")
+
+
+def test_the_check_clock_stamps_state_and_metrics(tmp_path):
+    from aib_doctor.fleet.check import Scope, run_check
+    from aib_doctor.fleet.state import StateStore
+    from aib_doctor.model import TemplateSummary
+
+    row = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t", "t", "rg", "s", "Succeeded", "Succeeded")
+    metrics = tmp_path / "aib.prom"
+    with StateStore(tmp_path / "state") as store:
+        run_check(Scope(("s",)), lambda: ([row], "test"), None, store, prometheus=metrics, clock=lambda: 1_700_000_000.0)
+        assert store.templates()[row.id.lower()].last_checked == 1_700_000_000.0
+    assert "aib_check_last_run_timestamp_seconds 1700000000\n" in metrics.read_text()

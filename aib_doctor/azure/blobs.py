@@ -6,13 +6,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code
-from aib_doctor.azure.storage import LogUnavailable, StorageAccount, account_key
-from aib_doctor.errors import AzureAccessError
+from aib_doctor.azure.storage import account_key
+from aib_doctor.errors import AzureAccessError, LogUnavailable
 from aib_doctor.files import atomic_file
+from aib_doctor.model import RunLogs, StorageAccount
 
 CONTAINER = "packerlogs"
 PART = 4 << 20
@@ -21,20 +21,8 @@ ATTEMPTS = 5
 _SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-@dataclass(frozen=True)
-class RunLogs:
-    """One run's folder in packerlogs."""
-
-    folder: str
-    last_modified: str
-    size: int
-    """Size of customization.log."""
-    logs: tuple[str, ...]
-    """Blob names: customization.log first, then validation.log when present."""
-
-
 class BlobRangeReader:
-    """size() and read(offset, length) over one blob."""
+    """One blob as a RangeReader (aib_doctor.template.ports): its size from one HEAD, then ranged GETs."""
 
     def __init__(self, blob_client) -> None:
         self._blob = blob_client
@@ -51,13 +39,22 @@ class BlobRangeReader:
         yield from self._blob.download_blob(offset=offset, length=length).chunks()
 
 
-class LogStore:
-    def __init__(self, container_client, account: StorageAccount) -> None:
+class BlobLogStore:
+    """The `packerlogs` container as a LogStore (aib_doctor.template.ports)."""
+
+    def __init__(self, container_client) -> None:
         self._container = container_client
-        self.account = account
+        self._runs: list[RunLogs] | None = None
 
     def runs(self) -> list[RunLogs]:
-        """Run folders holding a customization.log, newest first by the log's last-modified time."""
+        """Run folders holding a customization.log, newest first by the log's last-modified time.
+
+        Listed once: the listing that proved the credentials work is the one returned (a store lives for one command)."""
+        if self._runs is None:
+            self._runs = self._list_runs()
+        return self._runs
+
+    def _list_runs(self) -> list[RunLogs]:
         folders: dict[str, dict] = {}
         for blob in self._container.list_blobs():
             folder, _, leaf = blob.name.rpartition("/")
@@ -115,8 +112,8 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, (IncompleteReadError, ServiceRequestError, ServiceResponseError, ConnectionError))
 
 
-def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: str) -> tuple[LogStore, list[RunLogs], list[str]]:
-    """The container with working credentials, its runs, and notes to show the user (a fallback taken)."""
+def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: str) -> tuple[BlobLogStore, list[str]]:
+    """The container with credentials that can list it, and notes to show the user (a fallback taken)."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     notes: list[str] = []
@@ -126,7 +123,8 @@ def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: st
     for mode in modes:
         store = _store(session, account, mode)
         try:
-            return store, store.runs(), notes
+            store.runs()
+            return store, notes
         except ResourceNotFoundError:
             raise LogUnavailable(f"storage account {account.name!r} has no {CONTAINER!r} container: no build has written a log there yet") from None
         except HttpResponseError as exc:
@@ -151,7 +149,7 @@ def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: st
     raise AssertionError("unreachable: every mode either returns or raises")
 
 
-def _store(session: AzureSession, account: StorageAccount, mode: str) -> LogStore:
+def _store(session: AzureSession, account: StorageAccount, mode: str) -> BlobLogStore:
     from azure.storage.blob import BlobServiceClient
 
     if mode == "login":
@@ -159,4 +157,4 @@ def _store(session: AzureSession, account: StorageAccount, mode: str) -> LogStor
     else:
         credential = {"account_name": account.name, "account_key": account_key(session, account)}
     service = BlobServiceClient(account.blob_endpoint, credential=credential, **CLIENT_OPTIONS)
-    return LogStore(service.get_container_client(CONTAINER), account)
+    return BlobLogStore(service.get_container_client(CONTAINER))

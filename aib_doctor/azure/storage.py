@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aib_doctor.azure import AzureSession, access_error, error_code
-from aib_doctor.errors import AzureAccessError
-
-
-class LogUnavailable(AzureAccessError):
-    """The log cannot be had: the staging group or its storage is gone, or no run has written one yet."""
-
-
-@dataclass(frozen=True)
-class StorageAccount:
-    name: str
-    resource_group: str
-    blob_endpoint: str
-    """primaryEndpoints.blob from ARM: sovereign clouds and emulators use other hosts."""
-    id: str
+from aib_doctor.errors import LogUnavailable
+from aib_doctor.model import StorageAccount
 
 
 def list_groups(session: AzureSession) -> list[tuple[str, dict]]:

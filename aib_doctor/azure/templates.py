@@ -1,11 +1,40 @@
-"""Image templates and their run outputs, as REST-shaped dicts (camelCase, as ARM returns them)."""
+"""Image templates and their run outputs, as REST-shaped dicts (camelCase, as ARM returns them), and the
+TemplateSource adapter that the `template` commands read Azure through."""
 
 from __future__ import annotations
 
 import difflib
 
 from aib_doctor.azure import AzureSession, access_error, error_code
+from aib_doctor.azure.blobs import BlobLogStore, open_log_store
+from aib_doctor.azure.storage import list_groups, storage_accounts
 from aib_doctor.errors import AzureAccessError
+from aib_doctor.model import StorageAccount
+
+
+class ArmTemplateSource:
+    """aib_doctor.template.ports.TemplateSource over ARM and blob storage; see that protocol for each method."""
+
+    def __init__(self, session: AzureSession, auth_mode: str = "auto") -> None:
+        self.session = session
+        self.subscription = session.subscription
+        self.auth_mode = auth_mode
+        """How the log blobs are read: login (Entra ID), key (the account key via listKeys) or auto (login, then key)."""
+
+    def template(self, resource_group: str, name: str) -> dict:
+        return get_template(self.session, resource_group, name)
+
+    def run_outputs(self, resource_group: str, name: str) -> list[dict]:
+        return run_outputs(self.session, resource_group, name)
+
+    def resource_groups(self) -> list[tuple[str, dict[str, str]]]:
+        return list_groups(self.session)
+
+    def storage_accounts(self, resource_group: str) -> list[StorageAccount]:
+        return storage_accounts(self.session, resource_group)
+
+    def log_store(self, account: StorageAccount) -> tuple[BlobLogStore, list[str]]:
+        return open_log_store(self.session, account, self.auth_mode)
 
 
 def get_template(session: AzureSession, resource_group: str, name: str) -> dict:

@@ -88,8 +88,10 @@ def run_check(
     prometheus: Path | None = None,
     evidence_keep: int = EVIDENCE_KEEP,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> CheckResult:
-    started = time.time()
+    """`sleep` paces webhook retries and `clock` stamps the state, the evidence and the metrics (tests pass fakes)."""
+    started = clock()
     found, how = discover()
     result = CheckResult(discovery=how)
     previous = store.templates()
@@ -107,9 +109,9 @@ def run_check(
             transition = "still_failing" if before.status == "failed" else "unchanged"
             result.outcomes.append(Outcome(summary, transition, before.status))
             continue
-        result.outcomes.append(_changed(summary, before, run_print, diagnose, store, evidence_keep))
+        result.outcomes.append(_changed(summary, before, run_print, diagnose, store, evidence_keep, clock))
     if unchanged:
-        store.touch(unchanged)
+        store.touch(unchanged, clock())
     for key, before in previous.items():
         if key not in seen and scope.covers(before.subscription, before.resource_group, before.name) and _discovered_scope(scope, found, before):
             store.forget(key)
@@ -118,7 +120,7 @@ def run_check(
     if notify_url:
         for note_key, _kind, payload in store.pending_notifications():
             if notify.post(notify_url, payload, sleep=sleep):
-                store.mark_sent(note_key)
+                store.mark_sent(note_key, clock())
                 result.notifications_sent += 1
     result.notifications_pending = len(store.pending_notifications()) if notify_url else 0
     if prometheus is not None:
@@ -134,8 +136,8 @@ def run_check(
             }
             for t in store.templates().values()
         ]
-        write_metrics(prometheus, rows, time.time())
-    store.record_check(started, {"discovery": how, **result.counts()})
+        write_metrics(prometheus, rows, clock())
+    store.record_check(started, clock(), {"discovery": how, **result.counts()})
     return result
 
 
@@ -146,7 +148,7 @@ def _discovered_scope(scope: Scope, found: list[TemplateSummary], before: Templa
     return scope.all_subscriptions or any(t.subscription.lower() == before.subscription.lower() for t in found)
 
 
-def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int) -> Outcome:
+def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int, clock: Callable[[], float]) -> Outcome:
     status = listed_status(summary)
     report = None
     notification = None
@@ -168,7 +170,7 @@ def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int)
             transition = "still_failing"
         else:
             transition = "new_failure"
-            evidence = _keep_evidence(store.folder, summary, run_print, report, diagnosed.save_log, keep)
+            evidence = _keep_evidence(store.folder, summary, run_print, report, diagnosed.save_log, keep, clock())
             notification = (f"{summary.id.lower()}|{run_print}|new_failure", "new_failure", notify.failure_payload(template, report, evidence))
     elif status == "succeeded" and before is not None and before.status == "failed":
         transition = "recovered"
@@ -190,14 +192,16 @@ def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int)
         failures,
         duration(summary) if status in ("failed", "succeeded") else (before.last_duration if before else None),
     )
-    store.save(state, notification)
+    store.save(state, clock(), notification)
     return Outcome(summary, transition, status, report, evidence)
 
 
-def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, report: dict, save_log, keep: int) -> str:
-    """The report and the log of a new failure, kept because users delete failed templates and their logs."""
+def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, report: dict, save_log, keep: int, now: float) -> str:
+    """The report and the log of a new failure, kept because users delete failed templates and their logs.
+
+    Folders are named by the second (then the run's fingerprint), so the oldest sort first and go first."""
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
-    target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{run_print[:8]}"
+    target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_atomic(target / "report.json", [(json.dumps(report, indent=2) + "\n").encode("utf-8")])
     if save_log is not None:

@@ -31,6 +31,7 @@ def run_fleet_check(
 ) -> CheckResult:
     from aib_doctor.azure import AzureSession, cli_default_subscription, default_credential, resolve_subscription
     from aib_doctor.azure.graph import GraphUnavailable, list_per_subscription, list_subscriptions, query_graph
+    from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import diagnose_template, save_logs
 
     if not scope.subscriptions and not scope.all_subscriptions:
@@ -57,7 +58,8 @@ def run_fleet_check(
     table = pattern_table(catalog)
 
     def diagnose(summary) -> Diagnosed:
-        result = diagnose_template(session_for(summary.subscription), summary.resource_group, summary.name, catalog, table, auth_mode)
+        source = ArmTemplateSource(session_for(summary.subscription), auth_mode)
+        result = diagnose_template(source, summary.resource_group, summary.name, catalog, table)
         located = result.located
         save = (lambda folder: save_logs(located, folder)) if located is not None and located.selected else None
         return Diagnosed(report_dict(result.report), save)

@@ -2,7 +2,8 @@
 
 SQLite in WAL mode; every template's update, and the notification it queues, commit in one
 transaction, so a check killed at any point leaves each template either fully before or fully after.
-An exclusive lock file keeps two checks from working on the same state at once.
+An exclusive lock file keeps two checks from working on the same state at once. Times are the
+caller's (the check's clock), so tests need not wait for one.
 """
 
 from __future__ import annotations
@@ -110,9 +111,8 @@ class StateStore:
         )
         return {row[0]: TemplateState(*row) for row in rows}
 
-    def save(self, state: TemplateState, notification: tuple[str, str, dict] | None = None) -> None:
+    def save(self, state: TemplateState, now: float, notification: tuple[str, str, dict] | None = None) -> None:
         """The template's new state and, atomically with it, the notification its change calls for."""
-        now = time.time()
         with self.transaction():
             self.db.execute(
                 """INSERT INTO templates (id, name, resource_group, subscription, fingerprint, status, run_start,
@@ -144,9 +144,9 @@ class StateStore:
                     (key, state.id, kind, json.dumps(payload), now),
                 )
 
-    def touch(self, ids: list[str]) -> None:
+    def touch(self, ids: list[str], now: float) -> None:
         with self.transaction():
-            self.db.executemany("UPDATE templates SET last_checked=? WHERE id=?", [(time.time(), i) for i in ids])
+            self.db.executemany("UPDATE templates SET last_checked=? WHERE id=?", [(now, i) for i in ids])
 
     def forget(self, template_id: str) -> None:
         with self.transaction():
@@ -156,15 +156,15 @@ class StateStore:
         rows = self.db.execute("SELECT key, kind, payload FROM notifications WHERE sent IS NULL ORDER BY created")
         return [(key, kind, json.loads(payload)) for key, kind, payload in rows]
 
-    def mark_sent(self, key: str) -> None:
+    def mark_sent(self, key: str, now: float) -> None:
         with self.transaction():
-            self.db.execute("UPDATE notifications SET sent=? WHERE key=?", (time.time(), key))
+            self.db.execute("UPDATE notifications SET sent=? WHERE key=?", (now, key))
 
-    def record_check(self, started: float, summary: dict) -> None:
+    def record_check(self, started: float, finished: float, summary: dict) -> None:
         with self.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO checks (started, finished, summary) VALUES (?, ?, ?)",
-                (started, time.time(), json.dumps(summary)),
+                (started, finished, json.dumps(summary)),
             )
 
     def transaction(self):

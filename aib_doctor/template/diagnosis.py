@@ -1,11 +1,12 @@
 """From a template name to a report: fetch the template, find its newest log, read it tail-first, diagnose.
 
-This module composes the Azure adapters (aib_doctor.azure) with the pure core; it holds the order of
-the look-ups and what to do when one of them comes back empty.
+Azure is reached through the ports (aib_doctor.template.ports); this module holds the order of the
+look-ups and what to do when one of them comes back empty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,35 +16,35 @@ from aib_doctor.core.inputs import status_scans, template_status
 from aib_doctor.core.redact import redact_chunks
 from aib_doctor.core.scan import PatternTable
 from aib_doctor.core.template_facts import properties, template_facts
-from aib_doctor.errors import InputError
+from aib_doctor.errors import InputError, LogUnavailable
 from aib_doctor.files import file_chunks, write_atomic
-from aib_doctor.model import Report
-from aib_doctor.template.staging import choose_staging_group, parse_log_location
+from aib_doctor.lint.preflight import ArmReader, preflight_document
+from aib_doctor.model import Report, RunLogs
+from aib_doctor.template.ports import LogStore, Progress, TemplateSource
+from aib_doctor.template.staging import LogLocation, choose_staging_group, parse_log_location
 from aib_doctor.template.tail import diagnose_log, scan_window
 
 
 @dataclass
 class LocatedLog:
-    store: object
-    """aib_doctor.azure.blobs.LogStore"""
-    runs: list
-    """Every run folder with a log, newest first (RunLogs)."""
-    selected: list
+    store: LogStore
+    account: str
+    """The storage account's name."""
+    selected: list[RunLogs]
+    """The run folders asked for (--run): the newest or the one the status names, one by GUID, or all."""
     staging_group: str
     route: str
+    """Which clue found the staging group (template.staging.StagingChoice.route)."""
     notes: list[str] = field(default_factory=list)
 
 
-def locate_logs(session, resource_group: str, name: str, template: dict, auth_mode: str, run: str = "latest") -> LocatedLog:
+def locate_logs(source: TemplateSource, resource_group: str, name: str, template: dict, run: str = "latest") -> LocatedLog:
     """The staging group, its storage account, and the run folder(s) asked for."""
-    from aib_doctor.azure.blobs import open_log_store
-    from aib_doctor.azure.storage import LogUnavailable, list_groups, storage_accounts
-
     props = properties(template)
     location = parse_log_location((props.get("lastRunStatus") or {}).get("message"))
 
     def groups():  # listed only when the message and the template name no group
-        yield from list_groups(session)
+        yield from source.resource_groups()
 
     choice = choose_staging_group(resource_group, name, props, groups())
     if choice is None:
@@ -51,7 +52,7 @@ def locate_logs(session, resource_group: str, name: str, template: dict, auth_mo
             f"no staging resource group found for template {name!r}: none is named in its status, properties or tags, "
             f"and no group is named IT_{resource_group}_{name}_<guid>; it was probably deleted, and the logs with it"
         )
-    accounts = storage_accounts(session, choice.group)
+    accounts = source.storage_accounts(choice.group)
     if location and location.account:
         accounts = [a for a in accounts if a.name == location.account] or accounts
     if not accounts:
@@ -59,11 +60,11 @@ def locate_logs(session, resource_group: str, name: str, template: dict, auth_mo
             f"the staging resource group {choice.group!r} holds no storage account: the logs are gone "
             "(the build's resources were removed, or the group was emptied by hand)"
         )
-    store, runs, notes = open_log_store(session, accounts[0], auth_mode)
-    return LocatedLog(store, runs, _select(runs, run, location), choice.group, choice.route, notes)
+    store, notes = source.log_store(accounts[0])
+    return LocatedLog(store, accounts[0].name, _select(store.runs(), run, location), choice.group, choice.route, notes)
 
 
-def _select(runs: list, run: str, location) -> list:
+def _select(runs: list[RunLogs], run: str, location: LogLocation | None) -> list[RunLogs]:
     if not runs:
         return []
     if run == "all":
@@ -89,31 +90,24 @@ class TemplateDiagnosis:
 
 
 def diagnose_template(
-    session,
+    source: TemplateSource,
     resource_group: str,
     name: str,
     catalog: Catalog,
     table: PatternTable,
-    auth_mode: str = "auto",
     full_log: bool = False,
-    preflight: bool = False,
+    arm: ArmReader | None = None,
 ) -> TemplateDiagnosis:
-    from aib_doctor.azure.storage import LogUnavailable
-    from aib_doctor.azure.templates import get_template, run_outputs
-
-    template = get_template(session, resource_group, name)
+    """`arm`, when given, runs the preflight against the live template: its gaps join the findings."""
+    template = source.template(resource_group, name)
     status = template_status(template)
-    preflight_issues = []
-    if preflight:
-        from aib_doctor.lint.preflight import preflight_document
-
-        preflight_issues = preflight_document(session, template, name)
+    preflight_issues = preflight_document(arm, template, name) if arm is not None else []
     facts = template_facts(template)
     subject = {
         "kind": "template",
         "name": name,
         "resource_group": resource_group,
-        "subscription": session.subscription,
+        "subscription": source.subscription,
         "id": template.get("id"),
         "vm_size": (properties(template).get("vmProfile") or {}).get("vmSize"),
         "build_timeout_minutes": int(facts["timeout_minutes"]),
@@ -129,12 +123,12 @@ def diagnose_template(
     # A submission failure has no log; a succeeded build needs none; a template never run has none.
     if (status.provisioning_state or "").lower() == "failed" or state in (None, "succeeded"):
         if state == "succeeded":
-            subject["outputs"] = run_outputs(session, resource_group, name)
+            subject["outputs"] = source.run_outputs(resource_group, name)
         elif state is None:
             notes.append(f"template {name!r} has not run yet (provisioningState {status.provisioning_state})")
         return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes)
     try:
-        located = locate_logs(session, resource_group, name, template, auth_mode)
+        located = locate_logs(source, resource_group, name, template)
     except LogUnavailable as exc:
         notes.append(f"log unavailable: {exc}")
         return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes, state == "failed")
@@ -145,7 +139,7 @@ def diagnose_template(
         return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes, state == "failed")
     run = located.selected[0]
     subject["log"] = {
-        "account": located.store.account.name,
+        "account": located.account,
         "staging_resource_group": located.staging_group,
         "found_by": located.route,
         "blob": run.logs[0],
@@ -161,7 +155,7 @@ def diagnose_template(
     return TemplateDiagnosis(report, notes, located=located)
 
 
-def save_logs(located: LocatedLog, folder: Path, hook_for=None) -> None:
+def save_logs(located: LocatedLog, folder: Path, hook_for: Callable[[str], Progress | None] | None = None) -> None:
     """The selected run's logs into folder, redacted (for bundles and check's evidence).
 
     `hook_for(blob)` may return a progress callback for that blob's download.

@@ -9,17 +9,19 @@ from pathlib import Path
 from aib_doctor.core.inputs import template_status
 from aib_doctor.core.redact import redact
 from aib_doctor.files import make_private_folder, refuse_to_overwrite, write_atomic
-from aib_doctor.template.diagnosis import save_logs
+from aib_doctor.template.diagnosis import LocatedLog, save_logs
+from aib_doctor.template.ports import Progress
 
 
-def _hook(progress, label: str):
+def _hook(progress, label: str) -> Progress | None:
+    """A callback that moves a rich progress bar (None on a pipe: no bar)."""
     if progress is None:
         return None
     task = progress.add_task(label, total=None)
     return lambda done, total: progress.update(task, completed=done, total=total)
 
 
-def fetch_logs(name: str, located, output: Path | None, every_run: bool, force: bool, progress) -> list[tuple[Path, int]]:
+def fetch_logs(name: str, located: LocatedLog, output: Path | None, every_run: bool, force: bool, progress) -> list[tuple[Path, int]]:
     """Single run: one file (default <template>-customization.log). --run all: <folder>/<run>/<log>."""
     written = []
     if not every_run:
@@ -38,7 +40,7 @@ def fetch_logs(name: str, located, output: Path | None, every_run: bool, force: 
     return written
 
 
-def write_bundle(folder: Path, document: dict, located, force: bool, progress) -> list[tuple[Path, int]]:
+def write_bundle(folder: Path, document: dict, located: LocatedLog, force: bool, progress) -> list[tuple[Path, int]]:
     """template.json, status.json and the selected run's logs at the top; with several runs, runs/<run>/ too."""
     make_private_folder(folder, force)
     written = []

@@ -1,8 +1,8 @@
 """Diagnose a remote log by reading its tail first, widening only until the evidence is in hand.
 
-The reader is anything with `size()` and `read(offset, length)` yielding byte chunks (the blob
-adapter in production, a file in tests). Each widening re-reads from a point four times further
-back, so the bytes read stay within 4/3 of the final window. A window that does not start at the
+The reader is a RangeReader (aib_doctor.template.ports): a blob in production, bytes in memory in
+tests. Each widening re-reads from a point four times further back, so the bytes read stay within
+4/3 of the final window. A window that does not start at the
 beginning of the log drops its first, partial line and numbers no lines (their position is unknown).
 """
 
@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
 
 from aib_doctor.core.catalog import Catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.logstream import iter_blocks
 from aib_doctor.core.scan import PatternTable, Scan, ScanResult
 from aib_doctor.model import BuildStatus, Report
+from aib_doctor.template.ports import RangeReader
 
 FIRST_WINDOW = 1 << 20
 GROWTH = 4
-
-
-class RangeReader(Protocol):
-    def size(self) -> int: ...
-
-    def read(self, offset: int, length: int) -> Iterable[bytes]: ...
 
 
 def _drop_partial_first_line(chunks: Iterable[bytes]) -> Iterable[bytes]:
