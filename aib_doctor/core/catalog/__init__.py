@@ -99,7 +99,7 @@ def _rule(origin: str, record: Any) -> Rule:
     match = record["match"]
     if not isinstance(match, dict) or set(match) - _MATCH_FIELDS or not (match.get("any") or match.get("all")):
         raise CatalogError(f"{where}: match needs any or all, and only {sorted(_MATCH_FIELDS)}")
-    patterns = tuple(Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts") for regex in match.get(role) or ())
+    patterns = tuple(Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts", "partial") for regex in match.get(role) or ())
     unless = match.get("unless")
     details = tuple(record.get("details") or ())
     for sentence in details:
