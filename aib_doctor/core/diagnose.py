@@ -16,7 +16,7 @@ from aib_doctor.core.template_facts import name_customizers, properties, templat
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.lint import lint_document
 from aib_doctor.lint.registry import check_info
-from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Timeline
+from aib_doctor.model import BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
 SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
@@ -44,7 +44,7 @@ def diagnose(
     catalog: Catalog,
     table: PatternTable,
     status: BuildStatus | None = None,
-    subject: dict | None = None,
+    subject: Subject | None = None,
     template: dict | None = None,
     preflight: Sequence = (),
 ) -> Report:
@@ -80,7 +80,7 @@ def diagnose(
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
-    return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
+    return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 
 def _with_lint(template: dict, primary: Finding | None, findings: list[Finding], extra: Sequence = ()) -> tuple[Finding | None, list[Finding]]:
