@@ -1,10 +1,15 @@
-"""The project's own data: frozen dataclasses passed between the core, the adapters and the renderers."""
+"""The project's own data: frozen dataclasses passed between the core, the adapters and the renderers.
+
+The closed vocabularies (status, severity, source, category, confidence, basis) are Literal types;
+strings from outside (the catalog's YAML, the check registry) are checked against them once, on load.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-CATEGORIES = (
+Category = Literal[
     "permissions",
     "policy",
     "quota_capacity",
@@ -23,14 +28,22 @@ CATEGORIES = (
     "service_side",
     "devops_pipeline",
     "benign",
-)
-SEVERITIES = ("error", "warning", "info")
-# Where a text came from. "input" is pasted text of unknown origin: every rule may match it.
-SOURCES = ("lastRunStatus", "provisioningError", "customization.log", "input", "template")
+]
+Severity = Literal["error", "warning", "info"]
+Source = Literal["lastRunStatus", "provisioningError", "customization.log", "input", "template"]
+"""Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
+Status = Literal["failed", "succeeded", "running", "unknown"]
+SubjectKind = Literal["log", "text", "template", "bundle"]
+
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SOURCES: tuple[Source, ...] = get_args(Source)
 # How a finding was reached (DESIGN.md): a whole signature, its distinctive part, an error code, the
 # category's vocabulary, the timeline, or the template itself.
-BASES = ("signature", "partial", "error-code", "vocabulary", "timeline", "template")
-CONFIDENCES = ("high", "medium", "low")
+Basis = Literal["signature", "partial", "error-code", "vocabulary", "timeline", "template"]
+Confidence = Literal["high", "medium", "low"]
+BASES: tuple[Basis, ...] = get_args(Basis)
+CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
 PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
 
 
@@ -50,15 +63,15 @@ class Rule:
 
     id: str
     name: str
-    category: str
-    severity: str
+    category: Category
+    severity: Severity
     priority: int
     """Higher is more specific; the primary finding is the highest-priority real cause."""
     title: str
     cause: str
     fix: str
     patterns: tuple[Pattern, ...]
-    where: tuple[str, ...]
+    where: tuple[Source, ...]
     """Sources the rule may match; "input" always may."""
     unless: str | None = None
     """A line matching this never counts as a match of this rule (e.g. a command echoing the error text)."""
@@ -71,8 +84,9 @@ class Rule:
 
 @dataclass(frozen=True)
 class Evidence:
-    source: str
+    source: Source
     line: int | None
+    """1-based, in the source; None where the position is unknown (a tail window of a log, a template)."""
     text: str
 
 
@@ -80,15 +94,15 @@ class Evidence:
 class Finding:
     rule: str
     name: str
-    category: str
-    severity: str
+    category: Category
+    severity: Severity
     title: str
     cause: str
     fix: str
     evidence: tuple[Evidence, ...]
     docs: tuple[str, ...]
-    confidence: str = "high"
-    basis: str = "signature"
+    confidence: Confidence = "high"
+    basis: Basis = "signature"
 
 
 @dataclass(frozen=True)
@@ -140,10 +154,68 @@ class BuildStatus:
 
 
 @dataclass(frozen=True)
+class RunOutput:
+    """One artifact of a succeeded build (the template's runOutputs)."""
+
+    name: str
+    artifact_id: str | None = None
+    artifact_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """The log a template diagnosis read: where it was found, and how much of it was read."""
+
+    account: str
+    staging_resource_group: str
+    found_by: str
+    """Which clue found the staging group: message, exactStagingResourceGroup, stagingResourceGroup, tags or name."""
+    blob: str
+    also: tuple[str, ...] = ()
+    """The run's other logs, read whole with it (validation.log)."""
+    size: int = 0
+    read_from: int = 0
+    """0 when the whole log was read; else where the tail window started."""
+    bytes_read: int = 0
+
+
+@dataclass(frozen=True)
+class AzureTemplate:
+    """A template read from Azure: where it lives, its build VM and timeout, and its last run's state.
+
+    Every field is stated in the report, null where Azure says nothing."""
+
+    resource_group: str
+    subscription: str
+    vm_size: str | None = None
+    build_timeout_minutes: int | None = None
+    provisioning_state: str | None = None
+    run_state: str | None = None
+    run_sub_state: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What was analyzed: a file (log, pasted text, template JSON), a bundle folder, or a template in Azure."""
+
+    kind: SubjectKind | None = None
+    file: str | None = None
+    folder: str | None = None
+    id: str | None = None
+    name: str | None = None
+    azure: AzureTemplate | None = None
+    """Set for a template read from Azure."""
+    outputs: tuple[RunOutput, ...] | None = None
+    """A succeeded build's artifacts."""
+    log: LogRead | None = None
+
+
+@dataclass(frozen=True)
 class Report:
-    status: str
-    """"failed", "succeeded", "running" or "unknown"."""
-    subject: dict
+    status: Status
+    subject: Subject
     primary: Finding | None
     findings: tuple[Finding, ...]
     timeline: Timeline

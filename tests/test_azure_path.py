@@ -78,11 +78,12 @@ def test_failed_build_diagnosed_from_status_and_log(arm, azurite):
     report = result.report
     assert report.status == "failed" and report.primary.rule == "AIB012"
     assert "This build ran on Standard_D1_v2." in report.primary.cause
-    assert [f.rule for f in report.findings][:2] == ["AIB012", "AIB006"]
+    # The Sysprep script's PowerShell error record (AIB077) and the status wrapper (AIB006) rank below the cause.
+    assert [f.rule for f in report.findings][:3] == ["AIB012", "AIB077", "AIB006"]
     assert report.timeline.customizers[0].name == "make-build-folder"
-    assert report.subject["log"]["found_by"] == "exactStagingResourceGroup"
-    assert report.subject["log"]["blob"] == f"{RUN}/customization.log"
-    assert report.subject["log"]["bytes_read"] == len(SYSPREP_LOG)
+    assert report.subject.log.found_by == "exactStagingResourceGroup"
+    assert report.subject.log.blob == f"{RUN}/customization.log"
+    assert report.subject.log.bytes_read == len(SYSPREP_LOG)
     token_calls = [c for c in arm.calls if c.request.url.endswith("/oauth2/v2.0/token")]
     assert token_calls, "the ARM token must come from the mocked service principal login"
     assert all(c.request.headers.get("Authorization", "").startswith("Bearer ") for c in arm.calls if c.request.url.startswith(IB))
@@ -124,8 +125,8 @@ def test_staging_group_routes(arm, azurite, properties, groups, route):
     mock_storage(arm, STAGING, azurite)
     upload(azurite, f"{RUN}/customization.log", SYSPREP_LOG)
     report = diagnose().report
-    assert report.subject["log"]["found_by"] == route
-    assert report.subject["log"]["staging_resource_group"] == STAGING
+    assert report.subject.log.found_by == route
+    assert report.subject.log.staging_resource_group == STAGING
     assert report.primary.rule == "AIB012"
     listed = any(c.request.url.split("?")[0].endswith("/resourcegroups") for c in arm.calls)
     assert listed == (groups is not None), "resource groups are listed only when no earlier clue names the group"
@@ -138,7 +139,7 @@ def test_truncated_staging_name_is_found(arm, azurite):
     mock_groups(arm, [(truncated, {})])
     mock_storage(arm, truncated, azurite)
     upload(azurite, f"{RUN}/customization.log", SYSPREP_LOG)
-    assert diagnose(long_name).report.subject["log"]["staging_resource_group"] == truncated
+    assert diagnose(long_name).report.subject.log.staging_resource_group == truncated
 
 
 def test_newest_run_by_last_modified_not_by_name(arm, azurite):
@@ -151,7 +152,7 @@ def test_newest_run_by_last_modified_not_by_name(arm, azurite):
     upload(azurite, f"{newer}/customization.log", SYSPREP_LOG)
     upload(azurite, f"{newer}/validation.log", b"validation ok\n")
     report = diagnose().report
-    assert report.subject["log"]["blob"] == f"{newer}/customization.log"
+    assert report.subject.log.blob == f"{newer}/customization.log"
     assert report.primary.rule == "AIB012"
 
 
@@ -380,10 +381,10 @@ def test_64mb_log_diagnosed_from_a_small_tail(arm, azurite):
     upload(azurite, f"{RUN}/customization.log", data)
     report = diagnose().report
     assert report.primary.rule == "AIB012"
-    log = report.subject["log"]
-    assert log["size"] == len(data)
-    assert log["bytes_read"] == 1 << 20  # one 1 MiB window held the failure and the step that failed
-    assert log["bytes_read"] < len(data) / 50
+    log = report.subject.log
+    assert log.size == len(data)
+    assert log.bytes_read == 1 << 20  # one 1 MiB window held the failure and the step that failed
+    assert log.bytes_read < len(data) / 50
     assert report.primary.evidence[0].line is None  # a tail window cannot number lines
     assert report.timeline.failed_step.phase == "deprovision"
 
@@ -394,7 +395,7 @@ def test_full_log_reads_everything_and_numbers_lines(arm, azurite):
     mock_storage(arm, STAGING, azurite)
     upload(azurite, f"{RUN}/customization.log", data)
     report = diagnose(full_log=True).report
-    assert report.subject["log"]["bytes_read"] == len(data)
+    assert report.subject.log.bytes_read == len(data)
     assert report.primary.evidence[0].line == data[: data.index(b"Cannot find any service")].count(b"\n") + 1
 
 
@@ -410,7 +411,7 @@ def test_window_widens_until_the_failed_step_starts(arm, azurite):
     upload(azurite, f"{RUN}/customization.log", data)
     report = diagnose().report
     assert report.primary.rule == "AIB017"
-    assert report.subject["log"]["bytes_read"] == (1 << 20) + (4 << 20)
+    assert report.subject.log.bytes_read == (1 << 20) + (4 << 20)
     assert report.timeline.failed_step.customizer == 0
 
 
@@ -585,4 +586,4 @@ def test_validation_log_is_diagnosed_with_the_build_log(arm, azurite):
     )
     report = diagnose().report
     assert report.primary.rule == "AIB017"
-    assert report.subject["log"]["also"] == [f"{RUN}/validation.log"]
+    assert report.subject.log.also == (f"{RUN}/validation.log",)

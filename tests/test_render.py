@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aib_doctor.model import CustomizerRun, Evidence, FailedStep, Finding, Report, Timeline
+from aib_doctor.model import AzureTemplate, CustomizerRun, Evidence, FailedStep, Finding, LogRead, Report, RunOutput, Subject, Timeline
 from aib_doctor.render import Format, render
 
 PRIMARY = Finding(
@@ -40,7 +40,7 @@ TIMELINE = Timeline(
     ),
     failed_step=FailedStep("customize", 1, "the 'install' customizer (shell, #2) started at 2023-06-12 10:03:41 and never ended"),
 )
-REPORT = Report("failed", {"kind": "log", "file": "c.log"}, PRIMARY, (PRIMARY, WRAPPER), TIMELINE)
+REPORT = Report("failed", Subject("log", file="c.log"), PRIMARY, (PRIMARY, WRAPPER), TIMELINE)
 
 
 def test_text():
@@ -165,22 +165,14 @@ def test_json_contract():
 
 def test_markdown_fence_survives_backticks_in_evidence():
     finding = Finding("AIB001", "a.b", "network", "error", "t", "c", "f", (Evidence("input", 1, "```oops"),), ())
-    out = render(Report("failed", {}, finding, (finding,), Timeline()), Format.markdown)
+    out = render(Report("failed", Subject(), finding, (finding,), Timeline()), Format.markdown)
     assert "````text\ninput:1: ```oops\n````" in out
 
 
 def test_template_subject_lines():
-    subject = {
-        "kind": "template",
-        "name": "win01",
-        "resource_group": "rg-images",
-        "run_state": "Failed",
-        "start_time": "2020-05-05T21:58:00Z",
-        "end_time": "2020-05-05T22:59:41Z",
-        "vm_size": "Standard_D1_v2",
-        "build_timeout_minutes": 60,
-        "log": {"account": "stg1", "blob": "9a8b/customization.log", "staging_resource_group": "IT_x", "size": 64 << 20, "bytes_read": 1 << 20},
-    }
+    azure = AzureTemplate("rg-images", "sub", "Standard_D1_v2", 60, "Succeeded", "Failed", None, "2020-05-05T21:58:00Z", "2020-05-05T22:59:41Z")
+    log = LogRead("stg1", "IT_x", "message", "9a8b/customization.log", size=64 << 20, read_from=63 << 20, bytes_read=1 << 20)
+    subject = Subject("template", id="/subscriptions/sub/x/win01", name="win01", azure=azure, log=log)
     text = render(Report("unknown", subject, None, (), Timeline()), Format.text)
     assert text == (
         "UNKNOWN  template win01 rg-images\n"
@@ -188,3 +180,30 @@ def test_template_subject_lines():
         "Build VM: Standard_D1_v2; timeout 60 minutes\n"
         "Log: stg1/packerlogs/9a8b/customization.log in IT_x (read the last 1.0 MB of 64.0 MB)\n"
     )
+
+
+def test_template_subject_json_states_every_azure_field_in_order():
+    azure = AzureTemplate("rg-images", "sub", build_timeout_minutes=240, provisioning_state="Succeeded", run_state="Succeeded")
+    subject = Subject("template", id="/x/win01", name="win01", azure=azure, outputs=(RunOutput("win", "/images/win"),))
+    document = json.loads(render(Report("succeeded", subject, None, (), Timeline()), Format.json))
+    assert list(document["subject"].items()) == [
+        ("kind", "template"),
+        ("name", "win01"),
+        ("resource_group", "rg-images"),
+        ("subscription", "sub"),
+        ("id", "/x/win01"),
+        ("vm_size", None),
+        ("build_timeout_minutes", 240),
+        ("provisioning_state", "Succeeded"),
+        ("run_state", "Succeeded"),
+        ("run_sub_state", None),
+        ("start_time", None),
+        ("end_time", None),
+        ("outputs", [{"name": "win", "artifactId": "/images/win", "artifactUri": None}]),
+    ]
+    assert render(Report("succeeded", subject, None, (), Timeline()), Format.text).splitlines()[:4] == [
+        "SUCCEEDED  template win01 rg-images",
+        "Last run: Succeeded",
+        "Build VM: default size; timeout 240 minutes",
+        "Output win: /images/win",
+    ]

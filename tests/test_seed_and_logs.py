@@ -112,7 +112,7 @@ def test_template_json_is_read_structurally(tmp_path):
     report = analyze(template)
     assert report.status == "failed" and report.primary.rule == "AIB007"
     assert report.primary.evidence[0].source == "lastRunStatus"
-    assert report.subject["name"] == "web01"
+    assert report.subject.name == "web01"
 
 
 def test_provisioning_failure_in_cli_shaped_template_json(tmp_path):

@@ -11,6 +11,7 @@ from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.inputs import read_input
 from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import InputError, LogUnavailable
+from aib_doctor.model import LogRead, RunOutput
 from aib_doctor.template.diagnosis import diagnose_template, locate_logs
 from aib_doctor.template.fetch import fetch_logs, write_bundle
 
@@ -81,17 +82,8 @@ def test_failed_build_diagnosed_from_status_and_log():
     assert report.status == "failed" and report.primary.rule == "AIB012"
     assert "This build ran on Standard_D1_v2." in report.primary.cause
     assert report.timeline.customizers[0].name == "make-build-folder"
-    assert report.subject["subscription"] == SUBSCRIPTION
-    assert report.subject["log"] == {
-        "account": ACCOUNT,
-        "staging_resource_group": STAGING,
-        "found_by": "exactStagingResourceGroup",
-        "blob": f"{RUN}/customization.log",
-        "also": [],
-        "size": len(SYSPREP_LOG),
-        "read_from": 0,
-        "bytes_read": len(SYSPREP_LOG),
-    }
+    assert report.subject.azure.subscription == SUBSCRIPTION
+    assert report.subject.log == LogRead(ACCOUNT, STAGING, "exactStagingResourceGroup", f"{RUN}/customization.log", (), len(SYSPREP_LOG), 0, len(SYSPREP_LOG))
     assert source.calls == ["template", "storage_accounts", "log_store"]
     assert result.notes == [] and not result.log_unavailable
 
@@ -110,7 +102,7 @@ def test_failed_build_diagnosed_from_status_and_log():
 def test_staging_group_routes_list_groups_only_as_a_last_resort(document, groups, route):
     source = source_with(document, groups=groups)
     report = diagnosed(source).report
-    assert (report.subject["log"]["found_by"], report.subject["log"]["staging_resource_group"]) == (route, STAGING)
+    assert (report.subject.log.found_by, report.subject.log.staging_resource_group) == (route, STAGING)
     assert ("resource_groups" in source.calls) == (groups is not None)
 
 
@@ -123,9 +115,9 @@ def test_no_staging_group_anywhere_is_log_unavailable_with_the_status_diagnosis(
 def test_the_run_the_message_names_wins_over_the_newest():
     newer = "00000000-0000-4000-8000-000000000000"
     runs = {newer: {"customization.log": LINUX_FAILED_LOG}, RUN: {"customization.log": SYSPREP_LOG}}
-    assert diagnosed(source_with(failed(MESSAGE_2024), runs)).report.subject["log"]["blob"] == f"{RUN}/customization.log"
+    assert diagnosed(source_with(failed(MESSAGE_2024), runs)).report.subject.log.blob == f"{RUN}/customization.log"
     newest = diagnosed(source_with(failed(exactStagingResourceGroup=STAGING), runs)).report
-    assert newest.subject["log"]["blob"] == f"{newer}/customization.log" and newest.primary.rule == "AIB065"
+    assert newest.subject.log.blob == f"{newer}/customization.log" and newest.primary.rule == "AIB065"
 
 
 def test_submission_failure_needs_no_log():
@@ -140,10 +132,10 @@ def test_submission_failure_needs_no_log():
 
 def test_succeeded_build_lists_its_outputs_and_reads_no_log():
     document = template(provisioningState="Succeeded", lastRunStatus={"runState": "Succeeded", "startTime": "2024-03-14T09:00:00Z", "message": ""})
-    outputs = [{"name": "win", "artifactId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/win", "artifactUri": None}]
+    outputs = [RunOutput("win", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/win")]
     source = source_with(document, outputs=outputs)
     report = diagnosed(source).report
-    assert report.status == "succeeded" and report.primary is None and report.subject["outputs"] == outputs
+    assert report.status == "succeeded" and report.primary is None and report.subject.outputs == tuple(outputs)
     assert source.calls == ["template", "run_outputs"]
 
 
@@ -172,7 +164,7 @@ def test_empty_staging_group():
 
 def test_the_account_the_message_names_is_the_one_read():
     source = source_with(failed(MESSAGE_2024), accounts={STAGING: ["otheraccount", ACCOUNT]})
-    assert diagnosed(source).report.subject["log"]["account"] == ACCOUNT
+    assert diagnosed(source).report.subject.log.account == ACCOUNT
 
 
 def test_adapter_notes_reach_the_user():
@@ -194,16 +186,16 @@ def test_a_big_log_is_read_from_its_tail_only():
     report = diagnosed(source).report
     assert report.primary.rule == "AIB012" and report.timeline.failed_step.phase == "deprovision"
     assert source.stores[ACCOUNT].bytes_read(f"{RUN}/customization.log") == 1 << 20
-    assert report.subject["log"]["read_from"] == len(data) - (1 << 20)
+    assert report.subject.log.read_from == len(data) - (1 << 20)
     full = diagnosed(source_with(failed(exactStagingResourceGroup=STAGING), runs={RUN: {"customization.log": data}}), full_log=True).report
-    assert full.subject["log"]["bytes_read"] == len(data) and full.primary.evidence[0].line is not None
+    assert full.subject.log.bytes_read == len(data) and full.primary.evidence[0].line is not None
 
 
 def test_validation_log_joins_the_diagnosis():
     validation = b"[x] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n"
     runs = {RUN: {"customization.log": (FIXTURES / "logs" / "windows-success.log").read_bytes(), "validation.log": validation}}
     report = diagnosed(source_with(failed(exactStagingResourceGroup=STAGING), runs)).report
-    assert report.primary.rule == "AIB017" and report.subject["log"]["also"] == [f"{RUN}/validation.log"]
+    assert report.primary.rule == "AIB017" and report.subject.log.also == (f"{RUN}/validation.log",)
 
 
 def test_preflight_gaps_join_the_findings():

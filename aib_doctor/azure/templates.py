@@ -9,7 +9,7 @@ from aib_doctor.azure import AzureSession, access_error, error_code
 from aib_doctor.azure.blobs import BlobLogStore, open_log_store
 from aib_doctor.azure.storage import list_groups, storage_accounts
 from aib_doctor.errors import AzureAccessError
-from aib_doctor.model import StorageAccount
+from aib_doctor.model import RunOutput, StorageAccount
 
 
 class ArmTemplateSource:
@@ -24,7 +24,7 @@ class ArmTemplateSource:
     def template(self, resource_group: str, name: str) -> dict:
         return get_template(self.session, resource_group, name)
 
-    def run_outputs(self, resource_group: str, name: str) -> list[dict]:
+    def run_outputs(self, resource_group: str, name: str) -> list[RunOutput]:
         return run_outputs(self.session, resource_group, name)
 
     def resource_groups(self) -> list[tuple[str, dict[str, str]]]:
@@ -64,11 +64,11 @@ def _suggest(session: AzureSession, resource_group: str, name: str) -> str:
     return "; did you mean " + ", ".join(repr(n) for n in close) + "?"
 
 
-def run_outputs(session: AzureSession, resource_group: str, name: str) -> list[dict]:
+def run_outputs(session: AzureSession, resource_group: str, name: str) -> list[RunOutput]:
     from azure.core.exceptions import HttpResponseError
 
     try:
         outputs = session.client("imagebuilder").virtual_machine_image_templates.list_run_outputs(resource_group, name)
-        return [{"name": o.name, "artifactId": o.properties.artifact_id, "artifactUri": o.properties.artifact_uri} for o in outputs]
+        return [RunOutput(o.name, o.properties.artifact_id, o.properties.artifact_uri) for o in outputs]
     except HttpResponseError as exc:
         raise access_error(exc, f"listing run outputs of {name!r}") from None

@@ -17,7 +17,7 @@ from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.vocabulary import Fired, Vocabulary, guess_category, load_vocabulary
 from aib_doctor.lint import lint_document
 from aib_doctor.lint.registry import check_info
-from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Timeline
+from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
 CONFIDENCE = {"signature": "high", "partial": "medium", "error-code": "medium", "vocabulary": "low", "timeline": "medium", "template": "high"}
@@ -48,7 +48,7 @@ def diagnose(
     catalog: Catalog,
     table: PatternTable,
     status: BuildStatus | None = None,
-    subject: dict | None = None,
+    subject: Subject | None = None,
     template: dict | None = None,
     preflight: Sequence = (),
     vocabulary: Vocabulary | None = None,
@@ -93,7 +93,7 @@ def diagnose(
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
-    return Report(state, subject or {}, primary, tuple(findings), timeline, errors)
+    return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 
 def _with_lint(template: dict, primary: Finding | None, findings: list[Finding], extra: Sequence = ()) -> tuple[Finding | None, list[Finding]]:

@@ -11,7 +11,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +20,7 @@ from aib_doctor.core.logstream import looks_like_utf16le
 from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
-from aib_doctor.model import BuildStatus
+from aib_doctor.model import BuildStatus, Subject
 
 JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
 _LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
@@ -33,7 +33,7 @@ class Intake:
 
     scans: tuple[ScanResult, ...]
     status: BuildStatus | None
-    subject: dict
+    subject: Subject
     template: dict | None = None
 
 
@@ -67,7 +67,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
     if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
         template = _template_json(text_head)
         if template is not None:
-            return template_intake(template, table, {"kind": "template", "file": name})
+            return template_intake(template, table, Subject("template", file=name))
     looks_like_log = bool(_LOG_HINT.search(head[:CHUNK]))
     source = "customization.log" if looks_like_log else "input"
     stream = chain([head], chunks)
@@ -76,7 +76,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
         stream = unescaped(stream)
     scan = scan_chunks(table, source, stream)
     status = None if looks_like_log else _stated_status(text_head)
-    return Intake((scan,), status, {"kind": "log" if looks_like_log else "text", "file": name})
+    return Intake((scan,), status, Subject("log" if looks_like_log else "text", file=name))
 
 
 def _decode_head(head: bytes, utf16: bool) -> str:
@@ -142,12 +142,9 @@ def status_scans(status: BuildStatus, table: PatternTable) -> list[ScanResult]:
     return scans
 
 
-def template_intake(template: dict, table: PatternTable, subject: dict, logs: tuple[ScanResult, ...] = ()) -> Intake:
+def template_intake(template: dict, table: PatternTable, subject: Subject, logs: tuple[ScanResult, ...] = ()) -> Intake:
     status = template_status(template)
-    subject = dict(subject)
-    for key in ("id", "name"):
-        if template.get(key):
-            subject[key] = template[key]
+    subject = replace(subject, id=template.get("id") or None, name=template.get("name") or None)
     return Intake(tuple(status_scans(status, table)) + logs, status, subject, template)
 
 
@@ -160,7 +157,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
         with log.open("rb") as handle:
             scans.append(scan_chunks(table, "customization.log", read_chunks(handle)))
     template_file = folder / "template.json"
-    subject = {"kind": "bundle", "folder": str(folder)}
+    subject = Subject("bundle", folder=str(folder))
     if template_file.is_file():
         try:
             template = json.loads(template_file.read_text(encoding="utf-8-sig"))

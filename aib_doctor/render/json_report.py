@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aib_doctor.model import Evidence, Finding, Report, Timeline
+from aib_doctor.model import Evidence, Finding, Report, Subject, Timeline
 
 SCHEMA_VERSION = 1
 
@@ -27,6 +27,46 @@ def finding_dict(finding: Finding) -> dict:
         "evidence": [evidence_dict(e) for e in finding.evidence],
         "docs": list(finding.docs),
     }
+
+
+def subject_dict(subject: Subject) -> dict:
+    """A file or bundle states only what is known of it; a template read from Azure states every field, null or not."""
+    out: dict = {}
+    if subject.azure is None:
+        for key in ("kind", "file", "folder", "id", "name"):
+            if getattr(subject, key) is not None:
+                out[key] = getattr(subject, key)
+    else:
+        azure = subject.azure
+        out = {
+            "kind": subject.kind,
+            "name": subject.name,
+            "resource_group": azure.resource_group,
+            "subscription": azure.subscription,
+            "id": subject.id,
+            "vm_size": azure.vm_size,
+            "build_timeout_minutes": azure.build_timeout_minutes,
+            "provisioning_state": azure.provisioning_state,
+            "run_state": azure.run_state,
+            "run_sub_state": azure.run_sub_state,
+            "start_time": azure.start_time,
+            "end_time": azure.end_time,
+        }
+    if subject.outputs is not None:
+        out["outputs"] = [{"name": o.name, "artifactId": o.artifact_id, "artifactUri": o.artifact_uri} for o in subject.outputs]
+    if subject.log is not None:
+        log = subject.log
+        out["log"] = {
+            "account": log.account,
+            "staging_resource_group": log.staging_resource_group,
+            "found_by": log.found_by,
+            "blob": log.blob,
+            "also": list(log.also),
+            "size": log.size,
+            "read_from": log.read_from,
+            "bytes_read": log.bytes_read,
+        }
+    return out
 
 
 def timeline_dict(timeline: Timeline) -> dict:
@@ -56,7 +96,7 @@ def report_dict(report: Report) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "status": report.status,
-        "subject": report.subject,
+        "subject": subject_dict(report.subject),
         "primary": finding_dict(report.primary) if report.primary else None,
         "findings": [finding_dict(f) for f in report.findings],
         "timeline": timeline_dict(report.timeline),

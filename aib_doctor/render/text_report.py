@@ -6,7 +6,7 @@ import textwrap
 
 from rich.text import Text
 
-from aib_doctor.model import Evidence, Finding, Report, Timeline
+from aib_doctor.model import Evidence, Finding, Report, Subject, Timeline
 
 WIDTH = 100
 _STATUS_STYLE = {"failed": "bold red", "succeeded": "bold green", "running": "bold yellow", "unknown": "bold"}
@@ -24,34 +24,31 @@ def humanize_seconds(seconds: int | None) -> str:
     return f"{secs}s"
 
 
-def subject_line(subject: dict) -> str:
-    parts = [subject.get("kind", "input")]
-    for key in ("name", "resource_group", "file", "folder"):
-        if subject.get(key):
-            parts.append(str(subject[key]))
-    return " ".join(parts)
+def subject_line(subject: Subject) -> str:
+    group = subject.azure.resource_group if subject.azure else None
+    return " ".join(str(part) for part in (subject.kind or "input", subject.name, group, subject.file, subject.folder) if part)
 
 
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
 
-def subject_details(subject: dict) -> list[str]:
+def subject_details(subject: Subject) -> list[str]:
     """The run and the log behind a template report, one line each."""
     lines = []
-    if subject.get("run_state"):
-        state = subject["run_state"] + (f" ({subject['run_sub_state']})" if subject.get("run_sub_state") else "")
-        span = " to ".join(t for t in (subject.get("start_time"), subject.get("end_time")) if t and not t.startswith("0001"))
+    azure = subject.azure
+    if azure and azure.run_state:
+        state = azure.run_state + (f" ({azure.run_sub_state})" if azure.run_sub_state else "")
+        span = " to ".join(t for t in (azure.start_time, azure.end_time) if t and not t.startswith("0001"))
         lines.append(f"Last run: {state}" + (f", {span}" if span else ""))
-    if subject.get("vm_size") or subject.get("build_timeout_minutes"):
-        lines.append(f"Build VM: {subject.get('vm_size') or 'default size'}; timeout {subject.get('build_timeout_minutes')} minutes")
-    log = subject.get("log")
-    if log and log.get("blob"):
-        read = log.get("bytes_read", 0)
-        amount = "all of it" if read >= log.get("size", 0) else f"the last {_megabytes(read)} of {_megabytes(log['size'])}"
-        lines.append(f"Log: {log.get('account')}/packerlogs/{log['blob']} in {log.get('staging_resource_group')} (read {amount})")
-    for output in subject.get("outputs") or []:
-        lines.append(f"Output {output.get('name')}: {output.get('artifactId') or output.get('artifactUri')}")
+    if azure and (azure.vm_size or azure.build_timeout_minutes):
+        lines.append(f"Build VM: {azure.vm_size or 'default size'}; timeout {azure.build_timeout_minutes} minutes")
+    log = subject.log
+    if log:
+        amount = "all of it" if log.bytes_read >= log.size else f"the last {_megabytes(log.bytes_read)} of {_megabytes(log.size)}"
+        lines.append(f"Log: {log.account}/packerlogs/{log.blob} in {log.staging_resource_group} (read {amount})")
+    for output in subject.outputs or ():
+        lines.append(f"Output {output.name}: {output.artifact_id or output.artifact_uri}")
     return lines
 
 

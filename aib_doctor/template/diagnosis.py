@@ -7,7 +7,7 @@ look-ups and what to do when one of them comes back empty.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aib_doctor.core.catalog import Catalog
@@ -19,7 +19,7 @@ from aib_doctor.core.template_facts import properties, template_facts
 from aib_doctor.errors import InputError, LogUnavailable
 from aib_doctor.files import file_chunks, write_atomic
 from aib_doctor.lint.preflight import ArmReader, preflight_document
-from aib_doctor.model import Report, RunLogs
+from aib_doctor.model import AzureTemplate, LogRead, Report, RunLogs, Subject
 from aib_doctor.template.ports import LogStore, Progress, TemplateSource
 from aib_doctor.template.staging import LogLocation, choose_staging_group, parse_log_location
 from aib_doctor.template.tail import diagnose_log, scan_window
@@ -103,27 +103,25 @@ def diagnose_template(
     status = template_status(template)
     preflight_issues = preflight_document(arm, template, name) if arm is not None else []
     facts = template_facts(template)
-    subject = {
-        "kind": "template",
-        "name": name,
-        "resource_group": resource_group,
-        "subscription": source.subscription,
-        "id": template.get("id"),
-        "vm_size": (properties(template).get("vmProfile") or {}).get("vmSize"),
-        "build_timeout_minutes": int(facts["timeout_minutes"]),
-        "provisioning_state": status.provisioning_state,
-        "run_state": status.run_state,
-        "run_sub_state": status.run_sub_state,
-        "start_time": status.start_time,
-        "end_time": status.end_time,
-    }
+    azure = AzureTemplate(
+        resource_group=resource_group,
+        subscription=source.subscription,
+        vm_size=(properties(template).get("vmProfile") or {}).get("vmSize"),
+        build_timeout_minutes=int(facts["timeout_minutes"]),
+        provisioning_state=status.provisioning_state,
+        run_state=status.run_state,
+        run_sub_state=status.run_sub_state,
+        start_time=status.start_time,
+        end_time=status.end_time,
+    )
+    subject = Subject("template", id=template.get("id"), name=name, azure=azure)
     scans = status_scans(status, table)
     state = build_state(status)
     notes: list[str] = []
     # A submission failure has no log; a succeeded build needs none; a template never run has none.
     if (status.provisioning_state or "").lower() == "failed" or state in (None, "succeeded"):
         if state == "succeeded":
-            subject["outputs"] = source.run_outputs(resource_group, name)
+            subject = replace(subject, outputs=tuple(source.run_outputs(resource_group, name)))
         elif state is None:
             notes.append(f"template {name!r} has not run yet (provisioningState {status.provisioning_state})")
         return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes)
@@ -138,18 +136,12 @@ def diagnose_template(
         notes.append("no log yet: the build is queued" if queued else f"no log in {located.staging_group}/packerlogs yet")
         return TemplateDiagnosis(diagnose(scans, catalog, table, status, subject, template, preflight_issues), notes, state == "failed")
     run = located.selected[0]
-    subject["log"] = {
-        "account": located.account,
-        "staging_resource_group": located.staging_group,
-        "found_by": located.route,
-        "blob": run.logs[0],
-    }
+    subject = replace(subject, log=LogRead(located.account, located.staging_group, located.route, run.logs[0], also=run.logs[1:]))
     # validation.log is small and written after the build: read it whole when the run has one.
     extra = []
     for blob in run.logs[1:]:
         extra_reader = located.store.reader(blob)
         extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
-    subject["log"]["also"] = list(run.logs[1:])
     reader = located.store.reader(run.logs[0])
     report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=preflight_issues)
     return TemplateDiagnosis(report, notes, located=located)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from aib_doctor.model import RunLogs, StorageAccount
+from aib_doctor.model import RunLogs, RunOutput, StorageAccount
 
 Progress = Callable[[int, int], None]
 """Called with (bytes written so far, total size) while a blob downloads."""
@@ -46,7 +46,7 @@ class TemplateSource(Protocol):
 
     def template(self, resource_group: str, name: str) -> dict: ...
 
-    def run_outputs(self, resource_group: str, name: str) -> list[dict]: ...
+    def run_outputs(self, resource_group: str, name: str) -> list[RunOutput]: ...
 
     def resource_groups(self) -> list[tuple[str, dict[str, str]]]:
         """Every group of the subscription as (name, tags): the staging lookup's last resort."""

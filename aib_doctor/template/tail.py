@@ -15,7 +15,7 @@ from aib_doctor.core.catalog import Catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.logstream import iter_blocks
 from aib_doctor.core.scan import PatternTable, Scan, ScanResult
-from aib_doctor.model import BuildStatus, Report
+from aib_doctor.model import BuildStatus, Report, Subject
 from aib_doctor.template.ports import RangeReader
 
 FIRST_WINDOW = 1 << 20
@@ -56,7 +56,7 @@ def diagnose_log(
     table: PatternTable,
     status_scans: Sequence[ScanResult],
     status: BuildStatus | None,
-    subject: dict,
+    subject: Subject,
     template: dict | None = None,
     full: bool = False,
     first_window: int = FIRST_WINDOW,
@@ -65,7 +65,7 @@ def diagnose_log(
 ) -> Report:
     """`extra_scans` are read already (validation.log): they join every round of the diagnosis.
 
-    The report's subject.log says how much was read (size, read_from, bytes_read)."""
+    The report's subject.log (which the caller sets) gets how much was read: size, read_from, bytes_read."""
     size = reader.size()
     window = size if full else min(size, first_window)
     read = 0
@@ -76,6 +76,6 @@ def diagnose_log(
         report = diagnose([*status_scans, scan, *extra_scans], catalog, table, status, subject, template, preflight)
         running = report.status == "running"
         if start == 0 or evidence_in_hand(report) or (running and report.primary is None):
-            subject = dict(report.subject, log={**subject.get("log", {}), "size": size, "read_from": start, "bytes_read": read})
-            return replace(report, subject=subject)
+            log = replace(subject.log, size=size, read_from=start, bytes_read=read) if subject.log else None
+            return replace(report, subject=replace(report.subject, log=log))
         window = min(size, window * GROWTH)
