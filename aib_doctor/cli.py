@@ -9,6 +9,7 @@ import functools
 import json
 import sys
 import traceback
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -268,7 +269,7 @@ def lint(
     subscription: str = SubscriptionOption,
 ) -> ExitCode:
     """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
-    from aib_doctor.lint import lint_text
+    from aib_doctor.lint import lint_text, template_checks
     from aib_doctor.render.lint_report import render_lint_json, render_lint_markdown, render_lint_sarif, render_lint_text
 
     target = Path(path)
@@ -283,16 +284,16 @@ def lint(
         from aib_doctor.azure import connect
         from aib_doctor.lint.preflight import preflight_document
 
-        result.issues += preflight_document(connect(subscription), json.loads(text), path)
+        result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
     renderer = {
         LintFormat.text: render_lint_text,
         LintFormat.json: render_lint_json,
         LintFormat.markdown: render_lint_markdown,
-        LintFormat.sarif: render_lint_sarif,
+        LintFormat.sarif: lambda result: render_lint_sarif(result, template_checks()),
     }[output]
     sys.stdout.write(renderer(result))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.issues) else ExitCode.OK
+    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
 
 
 def _progress():

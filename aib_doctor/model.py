@@ -34,10 +34,16 @@ Source = Literal["lastRunStatus", "provisioningError", "customization.log", "inp
 """Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
 Status = Literal["failed", "succeeded", "running", "unknown"]
 SubjectKind = Literal["log", "text", "template", "bundle"]
+Confidence = Literal["high", "medium", "low"]
+Basis = Literal["signature", "partial", "error-code", "vocabulary", "timeline", "template"]
+"""How a finding was reached: a whole known signature, its distinctive part, an error code, the category's
+vocabulary, what the timeline shows, or the template itself (TPL and PRE checks)."""
 
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 SOURCES: tuple[Source, ...] = get_args(Source)
+CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
+BASES: tuple[Basis, ...] = get_args(Basis)
 PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
 
 
@@ -82,8 +88,24 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class TemplateLocation:
+    """Where in a template file a check (TPL or PRE) found its problem, and what it found there."""
+
+    pointer: str
+    """JSON pointer into the file."""
+    message: str
+    """What is wrong there, in a few words ("buildTimeoutInMinutes is 4")."""
+    template: str = ""
+    """The template's name (a file may hold several)."""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
+    """One explained problem: an AIB rule that fired, or a TPL / PRE check that found a gap in the template."""
+
     rule: str
+    """AIB###, TPL### or PRE###."""
     name: str
     category: Category
     severity: Severity
@@ -92,6 +114,36 @@ class Finding:
     fix: str
     evidence: tuple[Evidence, ...]
     docs: tuple[str, ...]
+    confidence: Confidence = "high"
+    basis: Basis = "signature"
+    location: TemplateLocation | None = None
+    """Set for TPL and PRE findings."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A template check as `rules`, SARIF and a diagnosis describe it: TPL### offline (lint), PRE### online (preflight)."""
+
+    id: str
+    name: str
+    severity: Severity
+    category: Category
+    title: str
+    cause: str
+    fix: str
+    explains: tuple[str, ...] = ()
+    """AIB rules whose failure this problem causes: a diagnosis names the check when both appear."""
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The checks of one file, which may hold several templates (an ARM template)."""
+
+    file: str
+    templates: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    """ARM expressions that could not be evaluated offline (parameters without defaults, functions)."""
 
 
 @dataclass(frozen=True)
