@@ -47,7 +47,7 @@ def test_text():
     assert render(REPORT, Format.text) == (
         "FAILED  log c.log\n"
         "\n"
-        "Cause found: AIB017 customize.script-nonzero-exit  [customizer_failed, error]\n"
+        "Cause found: AIB017 customize.script-nonzero-exit  [customizer_failed, error, confidence high (signature)]\n"
         "A script customizer exited with a non-zero code\n"
         "  Cause: The script failed.\n"
         "  Fix:   Fix the script.\n"
@@ -76,7 +76,7 @@ def test_markdown():
             "",
             "### AIB017 `customize.script-nonzero-exit`: A script customizer exited with a non-zero code",
             "",
-            "*customizer_failed, error*",
+            "*customizer_failed, error, confidence high (signature)*",
             "",
             "**Cause.** The script failed.",
             "",
@@ -120,6 +120,8 @@ def test_json_contract():
             "name": "customize.script-nonzero-exit",
             "category": "customizer_failed",
             "severity": "error",
+            "confidence": "high",
+            "basis": "signature",
             "title": "A script customizer exited with a non-zero code",
             "cause": "The script failed.",
             "fix": "Fix the script.",
@@ -133,6 +135,8 @@ def test_json_contract():
                 "name": "build.packer-build-failed",
                 "category": "customizer_failed",
                 "severity": "error",
+                "confidence": "high",
+                "basis": "signature",
                 "title": "A step of the image build failed",
                 "cause": "Wrapper.",
                 "fix": "Read the log.",

@@ -19,6 +19,8 @@ def finding_dict(finding: Finding) -> dict:
         "name": finding.name,
         "category": finding.category,
         "severity": finding.severity,
+        "confidence": finding.confidence,
+        "basis": finding.basis,
         "title": finding.title,
         "cause": finding.cause,
         "fix": finding.fix,

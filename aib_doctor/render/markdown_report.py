@@ -20,7 +20,7 @@ def _finding(finding: Finding) -> list[str]:
     out = [
         f"### {finding.rule} `{finding.name}`: {finding.title}",
         "",
-        f"*{finding.category}, {finding.severity}*",
+        f"*{finding.category}, {finding.severity}, confidence {finding.confidence} ({finding.basis})*",
         "",
         f"**Cause.** {finding.cause}",
         "",

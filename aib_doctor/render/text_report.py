@@ -69,7 +69,7 @@ def _evidence_line(evidence: Evidence) -> str:
 def _finding(out: Text, finding: Finding, heading: str) -> None:
     out.append(f"{heading} ", style="bold")
     out.append(f"{finding.rule} {finding.name}", style="bold cyan")
-    out.append(f"  [{finding.category}, {finding.severity}]\n")
+    out.append(f"  [{finding.category}, {finding.severity}, confidence {finding.confidence} ({finding.basis})]\n")
     out.append(finding.title + "\n", style="bold")
     _wrapped(out, "Cause:", finding.cause)
     _wrapped(out, "Fix:", finding.fix)
