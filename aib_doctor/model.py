@@ -33,6 +33,8 @@ Severity = Literal["error", "warning", "info"]
 Source = Literal["lastRunStatus", "provisioningError", "customization.log", "input", "template"]
 """Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
 Status = Literal["failed", "succeeded", "running", "unknown"]
+Transition = Literal["new_failure", "still_failing", "recovered", "new_template", "changed", "unchanged", "gone", "error"]
+"""What a fleet check saw happen to a template since the previous check."""
 SubjectKind = Literal["log", "text", "template", "bundle"]
 Confidence = Literal["high", "medium", "low"]
 Basis = Literal["signature", "partial", "error-code", "vocabulary", "timeline", "template"]
@@ -307,11 +309,12 @@ class TemplateSummary:
 @dataclass
 class Outcome:
     template: TemplateSummary
-    transition: str
-    """new_failure, still_failing, recovered, new_template, changed, unchanged, gone or error."""
-    status: str
-    report: dict | None = None
+    transition: Transition
+    status: Status
+    report: Report | None = None
+    """The diagnosis of a failed run that changed since the previous check."""
     evidence: str | None = None
+    """The folder where a new failure's report and log were kept."""
     error: str | None = None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from aib_doctor.model import CheckResult
+from aib_doctor.render.json_report import report_dict
 
 LABELS = {
     "new_failure": "NEW FAILURE",
@@ -35,7 +36,7 @@ def check_dict(result: CheckResult) -> dict:
                 "subscription": o.template.subscription,
                 "transition": o.transition,
                 "status": o.status,
-                "report": o.report,
+                "report": report_dict(o.report) if o.report else None,
                 "evidence": o.evidence,
                 "error": o.error,
             }
@@ -57,9 +58,9 @@ def render_check_text(result: CheckResult) -> str:
             continue
         t = outcome.template
         line = f"  {label:<13} {t.name} ({t.resource_group}, {t.subscription})"
-        primary = (outcome.report or {}).get("primary")
+        primary = outcome.report.primary if outcome.report else None
         if outcome.transition in ("new_failure", "still_failing") and primary:
-            line += f": {primary['rule']} {primary['name']}: {primary['title']}"
+            line += f": {primary.rule} {primary.name}: {primary.title}"
         elif outcome.transition == "new_failure":
             line += ": no known error signature explains it"
         if outcome.error:
