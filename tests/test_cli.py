@@ -166,3 +166,14 @@ def test_bundle_with_broken_template_json_is_exit_2(tmp_path):
     (tmp_path / "template.json").write_text("{broken")
     result = run("analyze", str(tmp_path))
     assert result.returncode == 2 and b"not valid JSON" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_rules_lists_and_shows_template_checks_too():
+    listing = runner.invoke(app, ["rules"]).stdout.splitlines()
+    ids = [line.split()[0] for line in listing]
+    assert ids[0].startswith("AIB") and ids.index("TPL001") < ids.index("PRE001") and ids[-1] == "PRE005"
+    check = runner.invoke(app, ["rules", "tpl002"])
+    assert check.exit_code == 0 and check.stdout.startswith("TPL002 timeout.too-short\n") and "Explains: AIB045" in check.stdout
+    preflight = json.loads(runner.invoke(app, ["rules", "identity.missing-role", "-o", "json"]).stdout)
+    assert preflight["id"] == "PRE002" and preflight["checked"].startswith("online")
+    assert "| PRE005 | `subscription.provider-unregistered` |" in runner.invoke(app, ["rules", "-o", "markdown"]).stdout

@@ -71,3 +71,41 @@ def render_check_text(result: CheckResult) -> str:
     if result.notifications_sent or result.notifications_pending:
         lines.append(f"notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_check_markdown(result: CheckResult) -> str:
+    """For a ticket or a chat message: what changed as a table, then each new failure's cause and fix."""
+    total = sum(o.transition != "gone" for o in result.outcomes)
+    out = [f"## aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures", ""]
+    rows = []
+    for outcome in result.outcomes:
+        label = LABELS.get(outcome.transition)
+        if label is None:
+            continue
+        t = outcome.template
+        primary = outcome.report.primary if outcome.report else None
+        if primary is not None and outcome.transition in ("new_failure", "still_failing"):
+            finding = f"{primary.rule} `{primary.name}`: {primary.title}"
+        elif outcome.transition == "new_failure":
+            finding = "no known error signature explains it"
+        else:
+            finding = outcome.error or ""
+        rows.append(f"| {label} | {_cell(t.name)} | {_cell(t.resource_group)} | {t.subscription} | {_cell(finding)} |")
+    if rows:
+        out += ["| | Template | Resource group | Subscription | Finding |", "|---|---|---|---|---|", *rows, ""]
+    for outcome in result.outcomes:
+        if outcome.transition != "new_failure":
+            continue
+        primary = outcome.report.primary if outcome.report else None
+        out += [f"### New failure: {outcome.template.name} ({outcome.template.resource_group})", ""]
+        if primary is not None:
+            out += [f"**{primary.rule} `{primary.name}`**: {primary.title}", "", f"**Cause.** {primary.cause}", "", f"**Fix.** {primary.fix}", ""]
+        if outcome.evidence:
+            out += [f"Evidence kept in `{outcome.evidence}`.", ""]
+    if result.notifications_sent or result.notifications_pending:
+        out += [f"Notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent.", ""]
+    return "\n".join(out)
