@@ -44,8 +44,6 @@ vocabulary, what the timeline shows, or the template itself (TPL and PRE checks)
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 SOURCES: tuple[Source, ...] = get_args(Source)
-CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
-BASES: tuple[Basis, ...] = get_args(Basis)
 PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
 
 

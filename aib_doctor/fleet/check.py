@@ -25,7 +25,6 @@ from aib_doctor.model import BuildStatus, CheckResult, Outcome, Report, Status, 
 from aib_doctor.render.json_report import report_dict
 
 EVIDENCE_KEEP = 10
-ALERTED = ("new_failure", "recovered")
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def _covers(assignment_scope: str, scope: str) -> bool:
     return s == a or s.startswith(a + "/") or a in ("", "/")
 
 
-def needs(view: TemplateView, location: str) -> Iterator[Need]:
+def needs(view: TemplateView) -> Iterator[Need]:
     props = view.properties
     source = props.get("source") or {}
     kind = str(source.get("type", "")).lower()
@@ -216,7 +216,7 @@ def preflight_view(arm: ArmReader, view: TemplateView) -> list[Finding]:
         else:
             principal = (found.get("properties") or {}).get("principalId")
     if principal:
-        issues += _role_gaps(arm, view, principal, location)
+        issues += _role_gaps(arm, view, principal)
     issues += _source_gaps(arm, view, location)
     for namespace in PROVIDERS:
         provider = arm.get(f"/subscriptions/{subscription}/providers/{namespace}?api-version=2021-04-01")
@@ -230,7 +230,7 @@ def preflight_view(arm: ArmReader, view: TemplateView) -> list[Finding]:
     return issues
 
 
-def _role_gaps(arm: ArmReader, view: TemplateView, principal: str, location: str) -> list[Finding]:
+def _role_gaps(arm: ArmReader, view: TemplateView, principal: str) -> list[Finding]:
     assignments = (
         arm.get(
             f"/subscriptions/{arm.subscription}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={quote(f'assignedTo({chr(39)}{principal}{chr(39)})')}"
@@ -247,7 +247,7 @@ def _role_gaps(arm: ArmReader, view: TemplateView, principal: str, location: str
             definitions[definition_id] = (definition.get("properties") or {}).get("permissions") or []
         granted.append((properties.get("scope", ""), definitions[definition_id]))
     issues = []
-    for need in needs(view, location):
+    for need in needs(view):
         for action in need.actions:
             if need.data:
                 account = need.scope.split("/")[-1]
