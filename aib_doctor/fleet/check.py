@@ -1,6 +1,6 @@
 """One fleet check: discover templates, diagnose only those whose last run changed, report transitions.
 
-Azure is reached through the two callables the CLI passes in (discover, diagnose), so this module
+Azure is reached through the two callables fleet/run.py passes in (discover, diagnose), so this module
 holds only the bookkeeping: fingerprints, transitions, notifications, evidence and metrics.
 """
 

@@ -1,4 +1,4 @@
-"""The result of a fleet check as text (for cron mail) or JSON (a report per template plus a summary)."""
+"""The result of a fleet check as text (for cron mail), JSON (a summary and a report per template) or Markdown (a ticket)."""
 
 from __future__ import annotations
 
