@@ -9,6 +9,7 @@ import functools
 import json
 import sys
 import traceback
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -22,8 +23,8 @@ from aib_doctor.core.inputs import read_input
 from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
 from aib_doctor.exitcodes import ExitCode
-from aib_doctor.model import Report, Rule
-from aib_doctor.render import Format, render
+from aib_doctor.model import Report
+from aib_doctor.render import Format, LintFormat, render, render_check, render_lint, render_rule, render_rules
 from aib_doctor.render.text_report import render_text
 
 EXIT_CODES_HELP = (
@@ -226,7 +227,6 @@ def check(
     from aib_doctor.fleet.check import Scope
     from aib_doctor.fleet.run import run_fleet_check
     from aib_doctor.fleet.state import StateLocked
-    from aib_doctor.render.check_report import render_check_json, render_check_text
 
     scope = Scope(
         tuple(subscription or ()),
@@ -241,15 +241,8 @@ def check(
     except StateLocked as exc:
         stderr.print(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)", markup=False)
         return ExitCode.OK
-    sys.stdout.write(render_check_json(result) if output is Format.json else render_check_text(result))
+    sys.stdout.write(render_check(result, output))
     return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
-
-
-class LintFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
 
 
 class FailOn(str, Enum):
@@ -268,8 +261,7 @@ def lint(
     subscription: str = SubscriptionOption,
 ) -> ExitCode:
     """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
-    from aib_doctor.lint import lint_text
-    from aib_doctor.render.lint_report import render_lint_json, render_lint_markdown, render_lint_sarif, render_lint_text
+    from aib_doctor.lint import lint_text, template_checks
 
     target = Path(path)
     if not target.is_file():
@@ -283,16 +275,10 @@ def lint(
         from aib_doctor.azure import connect
         from aib_doctor.lint.preflight import preflight_document
 
-        result.issues += preflight_document(connect(subscription), json.loads(text), path)
-    renderer = {
-        LintFormat.text: render_lint_text,
-        LintFormat.json: render_lint_json,
-        LintFormat.markdown: render_lint_markdown,
-        LintFormat.sarif: render_lint_sarif,
-    }[output]
-    sys.stdout.write(renderer(result))
+        result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
+    sys.stdout.write(render_lint(result, output, template_checks()))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.issues) else ExitCode.OK
+    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
 
 
 def _progress():
@@ -306,70 +292,25 @@ def _progress():
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
 
 
-def _rule_dict(rule: Rule) -> dict:
-    return {
-        "id": rule.id,
-        "name": rule.name,
-        "category": rule.category,
-        "severity": rule.severity,
-        "priority": rule.priority,
-        "where": list(rule.where),
-        "title": rule.title,
-        "cause": rule.cause,
-        "fix": rule.fix,
-        "patterns": [{"role": p.role, "regex": p.regex} for p in rule.patterns],
-        "docs": list(rule.docs),
-    }
-
-
-def _rule_text(rule: Rule) -> str:
-    lines = [
-        f"{rule.id} {rule.name}",
-        rule.title,
-        f"category: {rule.category}   severity: {rule.severity}   priority: {rule.priority}",
-        f"matches in: {', '.join(rule.where)}",
-        "",
-        f"Cause: {rule.cause}",
-        "",
-        f"Fix: {rule.fix}",
-        "",
-        "Patterns:",
-        *(f"  {p.role:<5} {p.regex}" for p in rule.patterns),
-    ]
-    if rule.unless:
-        lines.append(f"  unless a line matches {rule.unless}")
-    lines += [f"Docs: {url}" for url in rule.docs]
-    return "\n".join(lines) + "\n"
-
-
 @app.command()
 @command
 def rules(
     ctx: typer.Context,
-    rule_id: str = typer.Argument(None, metavar="[ID]", help="A rule id (AIB012) or name (deprovision.sysprep-timing)."),
+    rule_id: str = typer.Argument(None, metavar="[ID]", help="A rule or check id (AIB012, TPL002) or name (deprovision.sysprep-timing)."),
     output: Format = OutputOption,
 ) -> ExitCode:
-    """List the catalog of known errors, or show one rule's cause, fix and references."""
+    """List the catalog of known errors and the template checks, or show one's cause, fix and references."""
+    from aib_doctor.lint import template_checks
+
     catalog = load_catalog()
+    checks = sorted(template_checks().values(), key=lambda c: (c.id.startswith("PRE"), c.id))  # offline TPL, then online PRE
     if rule_id:
-        rule = catalog.get(rule_id)
-        if rule is None:
-            raise InputError(f"no rule {rule_id!r}; `aib-doctor rules` lists them all")
-        if output is Format.json:
-            sys.stdout.write(json.dumps(_rule_dict(rule), indent=2) + "\n")
-        elif output is Format.markdown:
-            sys.stdout.write(f"### {rule.id} `{rule.name}`: {rule.title}\n\n**Cause.** {rule.cause}\n\n**Fix.** {rule.fix}\n")
-        else:
-            sys.stdout.write(_rule_text(rule))
+        found = catalog.get(rule_id) or next((c for c in checks if rule_id in (c.name, c.id, c.id.lower())), None)
+        if found is None:
+            raise InputError(f"no rule or check {rule_id!r}; `aib-doctor rules` lists them all")
+        sys.stdout.write(render_rule(found, output))
         return ExitCode.OK
-    if output is Format.json:
-        sys.stdout.write(json.dumps([_rule_dict(r) for r in catalog], indent=2) + "\n")
-    elif output is Format.markdown:
-        rows = [f"| {r.id} | `{r.name}` | {r.category} | {r.severity} | {r.title} |" for r in catalog]
-        sys.stdout.write("\n".join(["| ID | Name | Category | Severity | Title |", "|---|---|---|---|---|", *rows]) + "\n")
-    else:
-        for r in catalog:
-            sys.stdout.write(f"{r.id}  {r.name:<45} {r.category:<20} {r.title}\n")
+    sys.stdout.write(render_rules([*catalog, *checks], output))
     return ExitCode.OK
 
 

@@ -1,4 +1,4 @@
-"""Exit codes shared by every command (DESIGN.md); cron wrappers `case` on them."""
+"""Exit codes shared by every command (the table is in the README and in `--help`); cron wrappers `case` on them."""
 
 from enum import IntEnum
 

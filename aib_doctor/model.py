@@ -33,15 +33,17 @@ Severity = Literal["error", "warning", "info"]
 Source = Literal["lastRunStatus", "provisioningError", "customization.log", "input", "template"]
 """Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
 Status = Literal["failed", "succeeded", "running", "unknown"]
+Transition = Literal["new_failure", "still_failing", "recovered", "new_template", "changed", "unchanged", "gone", "error"]
+"""What a fleet check saw happen to a template since the previous check."""
 SubjectKind = Literal["log", "text", "template", "bundle"]
+Confidence = Literal["high", "medium", "low"]
+Basis = Literal["signature", "partial", "error-code", "vocabulary", "timeline", "template"]
+"""How a finding was reached: a whole known signature, its distinctive part, an error code, the category's
+vocabulary, what the timeline shows, or the template itself (TPL and PRE checks)."""
 
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 SOURCES: tuple[Source, ...] = get_args(Source)
-# How a finding was reached (DESIGN.md): a whole signature, its distinctive part, an error code, the
-# category's vocabulary, the timeline, or the template itself.
-Basis = Literal["signature", "partial", "error-code", "vocabulary", "timeline", "template"]
-Confidence = Literal["high", "medium", "low"]
 BASES: tuple[Basis, ...] = get_args(Basis)
 CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
 PHASES = ("deploy", "connect", "customize", "deprovision", "capture", "cleanup", "finished")
@@ -78,7 +80,7 @@ class Rule:
     details: tuple[str, ...] = ()
     """Sentences with {placeholders}, each added to the cause when every placeholder is known."""
     docs: tuple[str, ...] = ()
-    basis: str = "signature"
+    basis: Basis = "signature"
     """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table."""
 
 
@@ -91,8 +93,24 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class TemplateLocation:
+    """Where in a template file a check (TPL or PRE) found its problem, and what it found there."""
+
+    pointer: str
+    """JSON pointer into the file."""
+    message: str
+    """What is wrong there, in a few words ("buildTimeoutInMinutes is 4")."""
+    template: str = ""
+    """The template's name (a file may hold several)."""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
+    """One explained problem: an AIB rule that fired, or a TPL / PRE check that found a gap in the template."""
+
     rule: str
+    """AIB###, TPL### or PRE###."""
     name: str
     category: Category
     severity: Severity
@@ -103,6 +121,34 @@ class Finding:
     docs: tuple[str, ...]
     confidence: Confidence = "high"
     basis: Basis = "signature"
+    location: TemplateLocation | None = None
+    """Set for TPL and PRE findings."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A template check as `rules`, SARIF and a diagnosis describe it: TPL### offline (lint), PRE### online (preflight)."""
+
+    id: str
+    name: str
+    severity: Severity
+    category: Category
+    title: str
+    cause: str
+    fix: str
+    explains: tuple[str, ...] = ()
+    """AIB rules whose failure this problem causes: a diagnosis names the check when both appear."""
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """The checks of one file, which may hold several templates (an ARM template)."""
+
+    file: str
+    templates: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    """ARM expressions that could not be evaluated offline (parameters without defaults, functions)."""
 
 
 @dataclass(frozen=True)
@@ -266,11 +312,12 @@ class TemplateSummary:
 @dataclass
 class Outcome:
     template: TemplateSummary
-    transition: str
-    """new_failure, still_failing, recovered, new_template, changed, unchanged, gone or error."""
-    status: str
-    report: dict | None = None
+    transition: Transition
+    status: Status
+    report: Report | None = None
+    """The diagnosis of a failed run that changed since the previous check."""
     evidence: str | None = None
+    """The folder where a new failure's report and log were kept."""
     error: str | None = None
 
 

@@ -12,7 +12,7 @@ import responses  # noqa: E402
 
 from aib_doctor.fleet.check import Diagnosed, Scope, run_check  # noqa: E402
 from aib_doctor.fleet.state import StateStore  # noqa: E402
-from aib_doctor.model import TemplateSummary  # noqa: E402
+from aib_doctor.model import Finding, Report, Subject, TemplateSummary, Timeline  # noqa: E402
 
 
 def main() -> int:
@@ -34,9 +34,8 @@ def main() -> int:
     def diagnose(summary):
         if not fast:
             time.sleep(0.1)
-        return Diagnosed(
-            {"status": "failed", "primary": {"rule": "AIB024", "name": "template.identity-missing", "title": "t", "cause": "c", "fix": "f", "evidence": []}}
-        )
+        finding = Finding("AIB024", "template.identity-missing", "template_invalid", "error", "t", "c", "f", (), ())
+        return Diagnosed(Report("failed", Subject(), finding, (finding,), Timeline()))
 
     with responses.RequestsMock():  # nothing here may touch the network
         with StateStore(folder, wait_seconds=30) as store:

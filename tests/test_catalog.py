@@ -64,6 +64,33 @@ def test_duplicate_ids_are_rejected():
 
 
 def test_detail_sentences_appear_only_when_every_placeholder_is_known():
-    rule = build_catalog([("t.yaml", GOOD | {"cause": "Base.", "details": ["Code {code}.", "In {where} at {when}."]})]).rules[0]
+    match = {"any": ["code (?P<code>\\d+)"], "facts": ["in (?P<where>\\w+) at (?P<when>\\w+)"]}
+    rule = build_catalog([("t.yaml", GOOD | {"cause": "Base.", "match": match, "details": ["Code {code}.", "In {where} at {when}."]})]).rules[0]
     assert fill_details(rule, {"code": "7", "where": "x"}) == "Base. Code 7."
     assert fill_details(rule, {}) == "Base."
+
+
+def test_a_detail_placeholder_must_be_a_fact_or_a_named_group():
+    named = dict(GOOD, match={"any": ["size (?P<size>\\d+)"]}, details=["On {vm_size}, {size} bytes."])
+    assert build_catalog([("t.yaml", named)]).rules[0].details == ("On {vm_size}, {size} bytes.",)
+    misspelt = dict(named, details=["On {vm_sise}."])
+    with pytest.raises(CatalogError, match=r"t.yaml: AIB900: the detail sentence 'On \{vm_sise\}.' names \['vm_sise'\]"):
+        build_catalog([("t.yaml", misspelt)])
+    only_in_none = dict(GOOD, match={"any": ["abc"], "none": ["(?P<size>\\d+)"]}, details=["{size}"])
+    with pytest.raises(CatalogError, match="names \\['size'\\]"):
+        build_catalog([("t.yaml", only_in_none)])
+    with pytest.raises(CatalogError, match="bad detail sentence"):
+        build_catalog([("t.yaml", dict(GOOD, details=["{vm_size"]))])
+
+
+def test_the_facts_a_detail_may_name_are_the_ones_a_diagnosis_fills():
+    from aib_doctor.core.catalog import FACTS
+    from aib_doctor.core.diagnose import _facts
+    from aib_doctor.core.template_facts import template_facts
+    from aib_doctor.model import CustomizerRun, FailedStep, Timeline
+
+    timeline = Timeline(
+        customizers=(CustomizerRun("shell", 0, "t0", "t1", 5, "ok"), CustomizerRun("shell", 1, "t1", None, None, "failed")),
+        failed_step=FailedStep("customize", 1, "the second customizer"),
+    )
+    assert set(template_facts({})) | set(_facts(timeline)) == FACTS

@@ -284,15 +284,15 @@ def test_state_survives_a_killed_check(arm, azurite, tmp_path):
 def test_evidence_is_kept_within_bounds(tmp_path):
     from aib_doctor.fleet.check import Diagnosed, Scope, run_check
     from aib_doctor.fleet.state import StateStore
-    from aib_doctor.model import TemplateSummary
+    from aib_doctor.model import Finding, Report, Subject, TemplateSummary, Timeline
 
-    report = {"status": "failed", "primary": None}
     ticks = iter(range(1_700_000_000, 1_800_000_000, 60))  # a minute passes each time the check reads the clock
     with StateStore(tmp_path) as store:
         for n in range(5):
             # Each check sees a new failed run with a different message: a new failure each time.
             row = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t", "t", "rg", "s", "Failed", None, None, f"error {n}")
-            diagnosed = Diagnosed(dict(report, primary={"rule": f"AIB{n:03d}", "name": "n", "title": "t", "cause": "c", "fix": "f", "evidence": []}))
+            finding = Finding(f"AIB{n:03d}", "n", "network", "error", "t", "c", "f", (), ())
+            diagnosed = Diagnosed(Report("failed", Subject(), finding, (finding,), Timeline()))
             run_check(Scope(("s",)), lambda row=row: ([row], "test"), lambda _, d=diagnosed: d, store, evidence_keep=2, clock=lambda: next(ticks))
     folder = tmp_path / "evidence" / "s" / "rg" / "t"
     kept = sorted(folder.iterdir())

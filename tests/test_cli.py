@@ -1,10 +1,14 @@
-"""The command line, in-process and as a subprocess: output, exit codes, and bad input handled in one line."""
+"""The command line in-process (CliRunner): output, exit codes, bad input handled in one line.
+
+A real process only where it takes one: the installed console script, and a pipe into stdin.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -15,8 +19,10 @@ from aib_doctor.cli import app
 runner = CliRunner()
 
 
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aib_doctor", *args], input=stdin, capture_output=True, timeout=120)
+def invoke(*args: str):
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
 
 
 def test_analyze_failed_log_in_process():
@@ -48,15 +54,19 @@ def test_unknown_rule_is_a_usage_error():
         (FIXTURES / "seed" / "07-timeout-exceeded.txt", 1),
     ],
 )
-def test_exit_codes_as_a_subprocess(path, code):
-    result = run("analyze", str(path))
-    assert result.returncode == code, result.stderr
-    assert b"Traceback" not in result.stderr
+def test_exit_codes(path, code):
+    assert invoke("analyze", str(path)).exit_code == code
 
 
-def test_unexplained_failure_exits_3_and_reads_stdin():
+def test_the_console_script_exits_with_the_code():
+    script = Path(sys.executable).with_name("aib-doctor")
+    result = subprocess.run([str(script), "analyze", str(FIXTURES / "logs" / "windows-sysprep-timing-failed.log")], capture_output=True, timeout=120)
+    assert result.returncode == 1 and b"deprovision.sysprep-timing" in result.stdout and result.stderr == b""
+
+
+def test_unexplained_failure_exits_3_and_reads_a_pipe():
     text = b"PACKER OUT ==> azure-arm: Deploying deployment template ...\nPACKER OUT Build 'azure-arm' errored: frobnicator exploded\n"
-    result = run("analyze", "-", "-o", "json", stdin=text)
+    result = subprocess.run([sys.executable, "-m", "aib_doctor", "analyze", "-", "-o", "json"], input=text, capture_output=True, timeout=120)
     assert result.returncode == 3
     report = json.loads(result.stdout)
     assert report["status"] == "failed" and report["primary"] is None
@@ -64,8 +74,8 @@ def test_unexplained_failure_exits_3_and_reads_stdin():
 
 
 def test_bad_arguments_exit_2():
-    assert run("analyze").returncode == 2
-    assert run("analyze", "x.log", "--output", "yaml").returncode == 2
+    assert runner.invoke(app, ["analyze"]).exit_code == 2
+    assert runner.invoke(app, ["analyze", "x.log", "--output", "yaml"]).exit_code == 2
 
 
 def _bad(tmp_path, name, content: bytes):
@@ -86,21 +96,19 @@ def _bad(tmp_path, name, content: bytes):
     ],
 )
 def test_bad_input_gets_one_line_and_exit_2(tmp_path, make, message):
-    result = run("analyze", str(make(tmp_path)))
-    stderr = result.stderr.decode()
-    assert b"Traceback" not in result.stderr
+    result = invoke("analyze", str(make(tmp_path)))
     if message is None:  # unparseable JSON is read as text instead: no crash, a best-effort report
-        assert result.returncode in (0, 1, 3)
+        assert result.exit_code in (0, 1, 3)
         return
-    assert result.returncode == 2, stderr
-    assert message in stderr and stderr.count("\n") == 1
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_utf16_log_is_diagnosed(tmp_path):
     text = (FIXTURES / "logs" / "linux-script-failed.log").read_text(encoding="utf-8")
     path = _bad(tmp_path, "utf16.log", b"\xff\xfe" + text.replace("\n", "\r\n").encode("utf-16-le"))
-    result = run("analyze", str(path), "-o", "json")
-    assert result.returncode == 1
+    result = invoke("analyze", str(path), "-o", "json")
+    assert result.exit_code == 1
     assert json.loads(result.stdout)["primary"]["rule"] == "AIB065"
 
 
@@ -111,9 +119,7 @@ def test_50mb_single_line_is_truncated_not_a_crash(tmp_path):
         for _ in range(50):
             handle.write(b"x" * (1 << 20))
         handle.write(b"\n[a1] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 2. Allowed exit codes are: [0]\n")
-    result = run("analyze", str(path), "-o", "json")
-    assert b"Traceback" not in result.stderr
-    report = json.loads(result.stdout)
+    report = json.loads(invoke("analyze", str(path), "-o", "json").stdout)
     assert report["primary"]["rule"] == "AIB017"
     assert report["primary"]["evidence"][0]["line"] == 2
 
@@ -121,8 +127,8 @@ def test_50mb_single_line_is_truncated_not_a_crash(tmp_path):
 def test_truncated_log_gets_a_best_effort_report(tmp_path):
     full = (FIXTURES / "logs" / "windows-success.log").read_bytes()
     path = _bad(tmp_path, "truncated.log", full[: len(full) // 2] + b"[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azu")
-    result = run("analyze", str(path), "-o", "json")
-    assert result.returncode == 0
+    result = invoke("analyze", str(path), "-o", "json")
+    assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["status"] == "unknown"
     assert report["timeline"]["customizers"][-1]["status"] == "running"
@@ -164,5 +170,16 @@ def test_debug_shows_the_traceback(monkeypatch):
 
 def test_bundle_with_broken_template_json_is_exit_2(tmp_path):
     (tmp_path / "template.json").write_text("{broken")
-    result = run("analyze", str(tmp_path))
-    assert result.returncode == 2 and b"not valid JSON" in result.stderr and b"Traceback" not in result.stderr
+    result = invoke("analyze", str(tmp_path))
+    assert result.exit_code == 2 and "not valid JSON" in result.stderr
+
+
+def test_rules_lists_and_shows_template_checks_too():
+    listing = runner.invoke(app, ["rules"]).stdout.splitlines()
+    ids = [line.split()[0] for line in listing]
+    assert ids[0].startswith("AIB") and ids.index("TPL001") < ids.index("PRE001") and ids[-1] == "PRE005"
+    check = runner.invoke(app, ["rules", "tpl002"])
+    assert check.exit_code == 0 and check.stdout.startswith("TPL002 timeout.too-short\n") and "Explains: AIB045" in check.stdout
+    preflight = json.loads(runner.invoke(app, ["rules", "identity.missing-role", "-o", "json"]).stdout)
+    assert preflight["id"] == "PRE002" and preflight["checked"].startswith("online")
+    assert "| PRE005 | `subscription.provider-unregistered` |" in runner.invoke(app, ["rules", "-o", "markdown"]).stdout

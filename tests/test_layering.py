@@ -1,11 +1,11 @@
-"""The pure core never loads the Azure SDK or the CLI framework, and analyze/lint start without Azure."""
+"""The pure core and the features (behind their ports) never load the Azure SDK or the CLI framework; the CLI starts without Azure."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-CORE = "aib_doctor.core.logstream, aib_doctor.core.timeline, aib_doctor.core.scan, aib_doctor.core.catalog, aib_doctor.core.diagnose, aib_doctor.lint, aib_doctor.render"
+CORE = "aib_doctor.core.logstream, aib_doctor.core.timeline, aib_doctor.core.scan, aib_doctor.core.catalog, aib_doctor.core.diagnose, aib_doctor.lint, aib_doctor.render, aib_doctor.template.diagnosis, aib_doctor.fleet.check"
 
 
 def loaded_after(statement: str) -> set[str]:
@@ -14,7 +14,7 @@ def loaded_after(statement: str) -> set[str]:
     return set(out.split())
 
 
-def test_core_imports_neither_azure_nor_typer():
+def test_core_and_features_import_neither_azure_nor_typer():
     loaded = loaded_after(f"import {CORE}")
     assert "azure" not in loaded and "typer" not in loaded
 

@@ -158,18 +158,18 @@ def test_every_check_has_cases():
 @pytest.mark.parametrize("check_id", sorted(CASES))
 def test_check_fails_and_passes(check_id):
     failing, passing = CASES[check_id]
-    assert check_id in {i.check for i in lint_document(failing).issues}
-    assert check_id not in {i.check for i in lint_document(passing).issues}
+    assert check_id in {i.rule for i in lint_document(failing).findings}
+    assert check_id not in {i.rule for i in lint_document(passing).findings}
 
 
 def test_the_good_templates_are_clean():
-    assert lint_document(LINUX).issues == [] and lint_document(WINDOWS).issues == []
+    assert lint_document(LINUX).findings == () and lint_document(WINDOWS).findings == ()
 
 
 def test_az_cli_shape_is_read():
     flat = {"name": "u", "identity": IDENTITY, **copy.deepcopy(LINUX["properties"]), "buildTimeoutInMinutes": 3}
-    issues = lint_document(flat).issues
-    assert [(i.check, i.pointer) for i in issues] == [("TPL002", "/buildTimeoutInMinutes")]
+    findings = lint_document(flat).findings
+    assert [(f.rule, f.location.pointer) for f in findings] == [("TPL002", "/buildTimeoutInMinutes")]
 
 
 ARM = {
@@ -213,13 +213,13 @@ ARM = {
 def test_arm_template_is_evaluated_and_unresolved_parameters_named():
     text = json.dumps(ARM, indent=2)
     result = lint_text(text, "main.json")
-    assert result.templates == ["win-golden"]
-    found = {(i.check, i.pointer) for i in result.issues}
+    assert result.templates == ("win-golden",)
+    found = {(f.rule, f.location.pointer) for f in result.findings}
     assert ("TPL002", "/resources/1/properties/buildTimeoutInMinutes") in found  # [parameters('timeout')] -> 4
     assert ("TPL014", "/resources/1/properties/distribute/0/type") in found  # variables('distributeType') -> sharedImage
     assert ("TPL013", "/resources/1/properties/customize/0/scriptUri") in found
-    assert result.unresolved == ["parameters('identityId')", "resourceGroup()"]
-    line = next(i.line for i in result.issues if i.check == "TPL002")
+    assert result.unresolved == ("parameters('identityId')", "resourceGroup()")
+    line = next(f.location.line for f in result.findings if f.rule == "TPL002")
     assert '"buildTimeoutInMinutes"' in text.splitlines()[line - 1]
 
 

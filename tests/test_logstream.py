@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable, Iterator
 
 import pytest
 
-from aib_doctor.core.logstream import LineSplitter, iter_blocks, iter_lines
+from aib_doctor.core.logstream import MAX_LINE, LineSplitter, decode_line, iter_blocks
+
+
+def iter_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, truncated) for every line: the per-line view of iter_blocks that the tests read."""
+    for block in iter_blocks(chunks, max_line):
+        for offset, raw in enumerate(block.data.split(b"\n")[:-1]):
+            lineno = block.first_line + offset
+            text, cut = decode_line(raw, max_line)
+            yield lineno, text, cut or lineno in block.truncated
+
 
 TEXT = "첫 줄 héllo\nsecond line\nthird — ok\n"
 

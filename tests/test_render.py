@@ -207,3 +207,38 @@ def test_template_subject_json_states_every_azure_field_in_order():
         "Build VM: default size; timeout 240 minutes",
         "Output win: /images/win",
     ]
+
+
+def test_every_result_renders_in_every_format_and_none_falls_back_to_text():
+    from aib_doctor.model import CheckResult, LintResult, Outcome, TemplateSummary
+    from aib_doctor.render import LintFormat, render_check, render_lint
+
+    summary = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/web01", "web01", "rg", "s")
+    check = CheckResult([Outcome(summary, "new_failure", "failed", REPORT, "/state/evidence/web01")], "Resource Graph")
+    outputs = {fmt: render_check(check, fmt) for fmt in Format}
+    assert outputs[Format.text].startswith("aib-doctor check: 1 templates")
+    assert json.loads(outputs[Format.json])["templates"][0]["report"]["primary"]["rule"] == "AIB017"
+    assert outputs[Format.markdown] == "\n".join(
+        [
+            "## aib-doctor check: 1 templates (Resource Graph); 1 new failures",
+            "",
+            "| | Template | Resource group | Subscription | Finding |",
+            "|---|---|---|---|---|",
+            "| NEW FAILURE | web01 | rg | s | AIB017 `customize.script-nonzero-exit`: A script customizer exited with a non-zero code |",
+            "",
+            "### New failure: web01 (rg)",
+            "",
+            "**AIB017 `customize.script-nonzero-exit`**: A script customizer exited with a non-zero code",
+            "",
+            "**Cause.** The script failed.",
+            "",
+            "**Fix.** Fix the script.",
+            "",
+            "Evidence kept in `/state/evidence/web01`.",
+            "",
+        ]
+    )
+    lint = LintResult("t.json", ("t",))
+    lint_outputs = {fmt: render_lint(lint, fmt, {}) for fmt in LintFormat}
+    assert len(set(lint_outputs.values())) == len(LintFormat)
+    assert len({render(REPORT, fmt) for fmt in Format}) == len(Format)

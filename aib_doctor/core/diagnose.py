@@ -15,8 +15,7 @@ from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.vocabulary import Fired, Vocabulary, guess_category, load_vocabulary
-from aib_doctor.lint import lint_document
-from aib_doctor.lint.registry import check_info
+from aib_doctor.lint import check_info, lint_document
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
@@ -50,7 +49,7 @@ def diagnose(
     status: BuildStatus | None = None,
     subject: Subject | None = None,
     template: dict | None = None,
-    preflight: Sequence = (),
+    preflight: Sequence[Finding] = (),
     vocabulary: Vocabulary | None = None,
 ) -> Report:
     """`template` (the resource as ARM returns it) adds its VM size, timeout, customizer names and lint issues;
@@ -96,32 +95,18 @@ def diagnose(
     return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 
-def _with_lint(template: dict, primary: Finding | None, findings: list[Finding], extra: Sequence = ()) -> tuple[Finding | None, list[Finding]]:
-    """The template's lint (and preflight) issues as secondary findings; the primary names the one that explains it."""
+def _with_lint(template: dict, primary: Finding | None, findings: list[Finding], extra: Sequence[Finding] = ()) -> tuple[Finding | None, list[Finding]]:
+    """The template's lint (and preflight) findings as secondary findings; the primary names the one that explains it."""
     if not {"source", "customize", "distribute"} & set(properties(template)):
         return primary, findings  # a status-only document: nothing to lint
-    issues = lint_document(template).issues + list(extra)
+    issues = [*lint_document(template).findings, *extra]
     for issue in issues:
-        if primary is not None and primary.rule in check_info(issue.check).explains:
-            note = f" The template shows why: {issue.check} {issue.name}, {issue.message} at {issue.pointer}."
+        if primary is not None and issue.location is not None and primary.rule in check_info(issue.rule).explains:
+            note = f" The template shows why: {issue.rule} {issue.name}, {issue.location.message} at {issue.location.pointer}."
             primary = replace(primary, cause=primary.cause + note)
             findings[0] = primary
             break
-    for issue in issues:
-        findings.append(
-            Finding(
-                rule=issue.check,
-                name=issue.name,
-                category=issue.category,
-                severity=issue.severity,
-                title=issue.title,
-                cause=f"{check_info(issue.check).cause} Here: {issue.message}.",
-                fix=issue.fix,
-                evidence=(Evidence("template", None, f"{issue.pointer}: {issue.message}"),),
-                docs=(),
-            )
-        )
-    return primary, findings
+    return primary, findings + issues
 
 
 def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired | None:

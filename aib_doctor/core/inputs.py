@@ -22,7 +22,6 @@ from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
 from aib_doctor.model import BuildStatus, Subject
 
-JSON_LIMIT = 32 << 20  # a template JSON is kilobytes; anything bigger is read as text
 _LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
 _STATE = re.compile(r'"(provisioningState|runState|runSubState)"\s*:\s*"(\w+)"')
 

@@ -122,12 +122,3 @@ def iter_blocks(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[B
     for chunk in chunks:
         yield from splitter.feed(chunk)
     yield from splitter.close()
-
-
-def iter_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, truncated) for every line; the per-line view of iter_blocks."""
-    for block in iter_blocks(chunks, max_line):
-        for offset, raw in enumerate(block.data.split(b"\n")[:-1]):
-            lineno = block.first_line + offset
-            text, cut = decode_line(raw, max_line)
-            yield lineno, text, cut or lineno in block.truncated

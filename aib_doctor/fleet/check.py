@@ -1,6 +1,6 @@
 """One fleet check: discover templates, diagnose only those whose last run changed, report transitions.
 
-Azure is reached through the two callables the CLI passes in (discover, diagnose), so this module
+Azure is reached through the two callables fleet/run.py passes in (discover, diagnose), so this module
 holds only the bookkeeping: fingerprints, transitions, notifications, evidence and metrics.
 """
 
@@ -21,10 +21,10 @@ from aib_doctor.files import write_atomic
 from aib_doctor.fleet import notify
 from aib_doctor.fleet.metrics import write_metrics
 from aib_doctor.fleet.state import StateStore, TemplateState
-from aib_doctor.model import BuildStatus, CheckResult, Outcome, TemplateSummary
+from aib_doctor.model import BuildStatus, CheckResult, Outcome, Report, Status, TemplateSummary
+from aib_doctor.render.json_report import report_dict
 
 EVIDENCE_KEEP = 10
-ALERTED = ("new_failure", "recovered")
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,7 @@ class Scope:
 class Diagnosed:
     """What the diagnose callable returns for one template."""
 
-    report: dict
-    """The JSON report (render.json_report.report_dict)."""
+    report: Report
     save_log: Callable[[Path], None] | None = None
     """Writes the redacted log into a folder, when a log was found."""
 
@@ -71,7 +70,7 @@ def fingerprint(t: TemplateSummary) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def listed_status(t: TemplateSummary) -> str:
+def listed_status(t: TemplateSummary) -> Status:
     return build_state(BuildStatus(provisioning_state=t.provisioning_state, run_state=t.run_state)) or "unknown"
 
 
@@ -155,27 +154,26 @@ def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int,
     evidence = None
     primary = before.primary_rule if before else None
     failures = before.failures if before else 0
-    template = {"id": summary.id, "name": summary.name, "resource_group": summary.resource_group, "subscription": summary.subscription}
     if status == "failed":
         try:
             diagnosed = diagnose(summary)  # a direct GET first: the listing may lag
         except Exception as exc:  # one template's trouble must not stop the fleet check; it is retried next time
             return Outcome(summary, "error", status, error=str(exc))
         report = diagnosed.report
-        status = report.get("status") or status
+        status = report.status
     if status == "failed":
-        primary = (report.get("primary") or {}).get("rule")
+        primary = report.primary.rule if report.primary else None
         failures += 1
         if before is not None and before.status == "failed" and before.primary_rule == primary:
             transition = "still_failing"
         else:
             transition = "new_failure"
             evidence = _keep_evidence(store.folder, summary, run_print, report, diagnosed.save_log, keep, clock())
-            notification = (f"{summary.id.lower()}|{run_print}|new_failure", "new_failure", notify.failure_payload(template, report, evidence))
+            notification = (f"{summary.id.lower()}|{run_print}|new_failure", "new_failure", notify.failure_payload(summary, report, evidence))
     elif status == "succeeded" and before is not None and before.status == "failed":
         transition = "recovered"
         primary = None
-        notification = (f"{summary.id.lower()}|{run_print}|recovered", "recovered", notify.recovery_payload(template))
+        notification = (f"{summary.id.lower()}|{run_print}|recovered", "recovered", notify.recovery_payload(summary))
     else:
         transition = "new_template" if before is None else "changed"
         if status == "succeeded":
@@ -196,14 +194,14 @@ def _changed(summary, before, run_print, diagnose, store: StateStore, keep: int,
     return Outcome(summary, transition, status, report, evidence)
 
 
-def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, report: dict, save_log, keep: int, now: float) -> str:
+def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, report: Report, save_log, keep: int, now: float) -> str:
     """The report and the log of a new failure, kept because users delete failed templates and their logs.
 
     Folders are named by the second (then the run's fingerprint), so the oldest sort first and go first."""
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
     target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomic(target / "report.json", [(json.dumps(report, indent=2) + "\n").encode("utf-8")])
+    write_atomic(target / "report.json", [(json.dumps(report_dict(report), indent=2) + "\n").encode("utf-8")])
     if save_log is not None:
         try:
             save_log(target)

@@ -14,31 +14,31 @@ import urllib.request
 from collections.abc import Callable
 
 from aib_doctor.core.redact import redact
+from aib_doctor.model import Report, TemplateSummary
 
 ATTEMPTS = 4
 TIMEOUT = 15
 BACKOFF = 2.0
 
 
-def failure_payload(template: dict, report: dict, evidence_path: str | None) -> dict:
-    primary = report.get("primary") or {}
-    lines = [f"**Image Builder template `{template['name']}` failed** ({template['resource_group']}, subscription {template['subscription']})", ""]
+def failure_payload(template: TemplateSummary, report: Report, evidence_path: str | None) -> dict:
+    primary = report.primary
+    lines = [f"**Image Builder template `{template.name}` failed** ({template.resource_group}, subscription {template.subscription})", ""]
     if primary:
-        lines += [f"**{primary['rule']} {primary['name']}**: {primary['title']}", "", f"**Cause.** {primary['cause']}", "", f"**Fix.** {primary['fix']}"]
-        evidence = primary.get("evidence") or []
-        if evidence:
-            lines += ["", "```", *(e["text"][:300] for e in evidence[:3]), "```"]
+        lines += [f"**{primary.rule} {primary.name}**: {primary.title}", "", f"**Cause.** {primary.cause}", "", f"**Fix.** {primary.fix}"]
+        if primary.evidence:
+            lines += ["", "```", *(e.text[:300] for e in primary.evidence[:3]), "```"]
     else:
         lines.append("No known error signature explains this failure; see the report.")
     if evidence_path:
         lines += ["", f"Evidence kept in `{evidence_path}`."]
     text = redact("\n".join(lines))
-    return {"title": f"AIB build failed: {template['name']}", "text": text, "kind": "new_failure", "template": template["id"]}
+    return {"title": f"AIB build failed: {template.name}", "text": text, "kind": "new_failure", "template": template.id}
 
 
-def recovery_payload(template: dict) -> dict:
-    text = f"**Image Builder template `{template['name']}` recovered**: its last build succeeded ({template['resource_group']})."
-    return {"title": f"AIB build recovered: {template['name']}", "text": text, "kind": "recovered", "template": template["id"]}
+def recovery_payload(template: TemplateSummary) -> dict:
+    text = f"**Image Builder template `{template.name}` recovered**: its last build succeeded ({template.resource_group})."
+    return {"title": f"AIB build recovered: {template.name}", "text": text, "kind": "recovered", "template": template.id}
 
 
 def post(url: str, payload: dict, sleep: Callable[[float], None] = time.sleep) -> bool:

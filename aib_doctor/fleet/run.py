@@ -9,7 +9,6 @@ from aib_doctor.core.scan import pattern_table
 from aib_doctor.fleet.check import Diagnosed, Scope, run_check
 from aib_doctor.fleet.state import StateStore
 from aib_doctor.model import CheckResult
-from aib_doctor.render.json_report import report_dict
 
 NO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
@@ -62,7 +61,7 @@ def run_fleet_check(
         result = diagnose_template(source, summary.resource_group, summary.name, catalog, table)
         located = result.located
         save = (lambda folder: save_logs(located, folder)) if located is not None and located.selected else None
-        return Diagnosed(report_dict(result.report), save)
+        return Diagnosed(result.report, save)
 
     with StateStore(state or default_state_folder(), wait) as store:
         return run_check(scope, discover, diagnose, store, notify_url, prometheus, evidence_keep)

@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterator
 
 from aib_doctor.core.redact import redact
-from aib_doctor.lint.registry import TemplateView, check
+from aib_doctor.lint.registry import check
+from aib_doctor.lint.views import TemplateView
 
 CUSTOMIZER_TYPES = ("Shell", "PowerShell", "File", "WindowsRestart", "WindowsUpdate")
 SOURCE_TYPES = ("PlatformImage", "ManagedImage", "SharedImageVersion")

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
 
-from aib_doctor.lint import template_views
-from aib_doctor.lint.registry import LintIssue, TemplateView, check
+from aib_doctor.lint.registry import describe, finding
+from aib_doctor.lint.views import TemplateView, template_views
+from aib_doctor.model import Check, Finding
 
 
 class ArmReader(Protocol):
@@ -38,14 +39,8 @@ PROVIDERS = (
     "Microsoft.ContainerInstance",
 )
 BLOB_READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
-_NO_RUN = lambda view: iter(())  # noqa: E731  (preflight checks run online, not in the offline registry loop)
 
-
-def _register(id, name, severity, category, title, cause, fix, explains=()):
-    check(id, name, severity, category, title, cause, fix, explains, online=True)(_NO_RUN)
-
-
-_register(
+IDENTITY_NOT_FOUND = describe(
     "PRE001",
     "identity.not-found",
     "error",
@@ -55,7 +50,7 @@ _register(
     "Create it (command in the message) and give it its roles.",
     ("AIB027",),
 )
-_register(
+MISSING_ROLE = describe(
     "PRE002",
     "identity.missing-role",
     "error",
@@ -65,7 +60,7 @@ _register(
     "Assign a role that includes it (command in the message).",
     ("AIB002", "AIB003", "AIB013", "AIB018", "AIB028", "AIB040", "AIB067"),
 )
-_register(
+SOURCE_NOT_IN_REGION = describe(
     "PRE003",
     "source.not-in-region",
     "error",
@@ -75,7 +70,7 @@ _register(
     "Use an image that exists there, or replicate it (command in the message).",
     ("AIB004", "AIB029"),
 )
-_register(
+DEFINITION_MISMATCH = describe(
     "PRE004",
     "gallery.definition-mismatch",
     "error",
@@ -85,7 +80,7 @@ _register(
     "Distribute to a definition created for the source's generation and security type (command in the message).",
     ("AIB031", "AIB051"),
 )
-_register(
+PROVIDER_UNREGISTERED = describe(
     "PRE005",
     "subscription.provider-unregistered",
     "error",
@@ -95,6 +90,8 @@ _register(
     "Register it (command in the message).",
     ("AIB042", "AIB048"),
 )
+PREFLIGHT: dict[str, Check] = {c.id: c for c in (IDENTITY_NOT_FOUND, MISSING_ROLE, SOURCE_NOT_IN_REGION, DEFINITION_MISMATCH, PROVIDER_UNREGISTERED)}
+"""The online checks (PRE###), for `rules`, SARIF and the diagnosis that names one."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +130,7 @@ def _covers(assignment_scope: str, scope: str) -> bool:
     return s == a or s.startswith(a + "/") or a in ("", "/")
 
 
-def needs(view: TemplateView, location: str) -> Iterator[Need]:
+def needs(view: TemplateView) -> Iterator[Need]:
     props = view.properties
     source = props.get("source") or {}
     kind = str(source.get("type", "")).lower()
@@ -192,19 +189,20 @@ def needs(view: TemplateView, location: str) -> Iterator[Need]:
             yield Need(f"storageAccounts/{m.group(1)}", (BLOB_READ,), "Storage Blob Data Reader", view.at("customize", index, key), data=True)
 
 
-def preflight_document(arm: ArmReader, document: dict, file: str) -> list[LintIssue]:
+def preflight_document(arm: ArmReader, document: dict) -> list[Finding]:
     views, _ = template_views(document)
-    issues: list[LintIssue] = []
+    issues: list[Finding] = []
     for view in views:
         issues += preflight_view(arm, view)
     return issues
 
 
-def preflight_view(arm: ArmReader, view: TemplateView) -> list[LintIssue]:
-    issues: list[LintIssue] = []
+def preflight_view(arm: ArmReader, view: TemplateView) -> list[Finding]:
+    issues: list[Finding] = []
 
-    def gap(check_id, name, title, message, pointer, category, severity="error"):
-        issues.append(LintIssue(check_id, name, severity, category, title, message, message.split("Fix: ", 1)[-1], pointer, view.name))
+    def gap(check: Check, message: str, pointer: str) -> None:
+        """A gap whose message ends in "Fix: <command>": the command is the fix."""
+        issues.append(finding(check, pointer, message, view.name, fix=message.split("Fix: ", 1)[-1]))
 
     location = str(view.root.get("location") or "")
     subscription = arm.subscription
@@ -214,35 +212,25 @@ def preflight_view(arm: ArmReader, view: TemplateView) -> list[LintIssue]:
         if found is None:
             m = re.search(r"/resourceGroups/([^/]+)/providers/Microsoft.ManagedIdentity/userAssignedIdentities/([^/]+)", identity_id, re.I)
             command = f"az identity create -g {m.group(1)} -n {m.group(2)}" if m else "az identity create -g <rg> -n <name>"
-            gap(
-                "PRE001",
-                "identity.not-found",
-                "The template's user-assigned identity does not exist",
-                f"{identity_id} was not found. Fix: {command}",
-                view.root_pointer + "/identity",
-                "permissions",
-            )
+            gap(IDENTITY_NOT_FOUND, f"{identity_id} was not found. Fix: {command}", view.root_pointer + "/identity")
         else:
             principal = (found.get("properties") or {}).get("principalId")
     if principal:
-        issues += _role_gaps(arm, view, principal, location)
+        issues += _role_gaps(arm, view, principal)
     issues += _source_gaps(arm, view, location)
     for namespace in PROVIDERS:
         provider = arm.get(f"/subscriptions/{subscription}/providers/{namespace}?api-version=2021-04-01")
         state = (provider or {}).get("registrationState")
         if state != "Registered":
             gap(
-                "PRE005",
-                "subscription.provider-unregistered",
-                "A resource provider the build needs is not registered",
+                PROVIDER_UNREGISTERED,
                 f"{namespace} is {state or 'not registered'} in subscription {subscription}. Fix: az provider register -n {namespace} --subscription {subscription}",
                 view.root_pointer or "/",
-                "subscription_setup",
             )
     return issues
 
 
-def _role_gaps(arm: ArmReader, view: TemplateView, principal: str, location: str) -> list[LintIssue]:
+def _role_gaps(arm: ArmReader, view: TemplateView, principal: str) -> list[Finding]:
     assignments = (
         arm.get(
             f"/subscriptions/{arm.subscription}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter={quote(f'assignedTo({chr(39)}{principal}{chr(39)})')}"
@@ -259,7 +247,7 @@ def _role_gaps(arm: ArmReader, view: TemplateView, principal: str, location: str
             definitions[definition_id] = (definition.get("properties") or {}).get("permissions") or []
         granted.append((properties.get("scope", ""), definitions[definition_id]))
     issues = []
-    for need in needs(view, location):
+    for need in needs(view):
         for action in need.actions:
             if need.data:
                 account = need.scope.split("/")[-1]
@@ -274,23 +262,13 @@ def _role_gaps(arm: ArmReader, view: TemplateView, principal: str, location: str
             if not covered:
                 command = f'az role assignment create --assignee-object-id {principal} --assignee-principal-type ServicePrincipal --role "{need.role}" --scope {scope_arg}'
                 issues.append(
-                    LintIssue(
-                        "PRE002",
-                        "identity.missing-role",
-                        "error",
-                        "permissions",
-                        "The identity lacks a permission the build needs",
-                        f"no role assignment grants {action} on {need.scope}. Fix: {command}",
-                        command,
-                        need.pointer,
-                        view.name,
-                    )
+                    finding(MISSING_ROLE, need.pointer, f"no role assignment grants {action} on {need.scope}. Fix: {command}", view.name, fix=command)
                 )
                 break  # one command per scope closes all of its actions
     return issues
 
 
-def _source_gaps(arm: ArmReader, view: TemplateView, location: str) -> list[LintIssue]:
+def _source_gaps(arm: ArmReader, view: TemplateView, location: str) -> list[Finding]:
     issues = []
     props = view.properties
     source = props.get("source") or {}
@@ -307,19 +285,9 @@ def _source_gaps(arm: ArmReader, view: TemplateView, location: str) -> list[Lint
         chosen = names[-1] if wanted == "latest" and names else wanted if wanted in names else None
         if chosen is None:
             urn = f"{source.get('publisher')}:{source.get('offer')}:{source.get('sku')}"
-            issues.append(
-                LintIssue(
-                    "PRE003",
-                    "source.not-in-region",
-                    "error",
-                    "source_image",
-                    "The source image does not exist in the template's region",
-                    f"{urn}:{wanted} is not offered in {location}. Fix: az vm image list --location {location} --publisher {source.get('publisher')} --offer {source.get('offer')} --sku {source.get('sku')} --all -o table",
-                    "pick a listed version",
-                    view.at("source"),
-                    view.name,
-                )
-            )
+            command = f"az vm image list --location {location} --publisher {source.get('publisher')} --offer {source.get('offer')} --sku {source.get('sku')} --all -o table"
+            message = f"{urn}:{wanted} is not offered in {location}. Fix: {command}"
+            issues.append(finding(SOURCE_NOT_IN_REGION, view.at("source"), message, view.name, fix="pick a listed version"))
         else:
             image = arm.get(f"{base}/{chosen}?api-version=2024-07-01") or {}
             generation = (image.get("properties") or {}).get("hyperVGeneration")
@@ -332,19 +300,9 @@ def _source_gaps(arm: ArmReader, view: TemplateView, location: str) -> list[Lint
             for r in ((version or {}).get("properties") or {}).get("publishingProfile", {}).get("targetRegions") or []
         ]
         if version is None or (location and location.replace(" ", "").lower() not in regions):
-            issues.append(
-                LintIssue(
-                    "PRE003",
-                    "source.not-in-region",
-                    "error",
-                    "source_image",
-                    "The source image does not exist in the template's region",
-                    f"{source['imageVersionId']} has no replica in {location}. Fix: az sig image-version update --ids {source['imageVersionId']} --add publishingProfile.targetRegions name={location}",
-                    "replicate the version",
-                    view.at("source", "imageVersionId"),
-                    view.name,
-                )
-            )
+            command = f"az sig image-version update --ids {source['imageVersionId']} --add publishingProfile.targetRegions name={location}"
+            message = f"{source['imageVersionId']} has no replica in {location}. Fix: {command}"
+            issues.append(finding(SOURCE_NOT_IN_REGION, view.at("source", "imageVersionId"), message, view.name, fix="replicate the version"))
         definition = arm.get(source["imageVersionId"].split("/versions/")[0] + "?api-version=2023-07-03") or {}
         generation, security = _definition_traits(definition)
     if generation:
@@ -366,19 +324,8 @@ def _source_gaps(arm: ArmReader, view: TemplateView, location: str) -> list[Lint
                     if m
                     else "az sig image-definition create ..."
                 )
-                issues.append(
-                    LintIssue(
-                        "PRE004",
-                        "gallery.definition-mismatch",
-                        "error",
-                        "source_image",
-                        "The gallery image definition does not match the source",
-                        f"{definition_id}: {'; '.join(mismatch)}. Fix: {command}",
-                        command,
-                        view.at("distribute", index, "galleryImageId"),
-                        view.name,
-                    )
-                )
+                message = f"{definition_id}: {'; '.join(mismatch)}. Fix: {command}"
+                issues.append(finding(DEFINITION_MISMATCH, view.at("distribute", index, "galleryImageId"), message, view.name, fix=command))
     return issues
 
 

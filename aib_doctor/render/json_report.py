@@ -1,4 +1,4 @@
-"""The JSON contract of DESIGN.md (schema_version 1)."""
+"""The report as JSON: the contract scripts parse (schema_version 1; keys are added, never renamed)."""
 
 from __future__ import annotations
 

@@ -3,28 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from aib_doctor import __version__
-from aib_doctor.lint import LintResult
-from aib_doctor.lint.registry import check_info
+from aib_doctor.model import Check, Finding, LintResult, TemplateLocation
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def _where(result: LintResult, issue) -> str:
-    line = f":{issue.line}" if issue.line else ""
-    return f"{result.file}{line} {issue.pointer or '/'}"
+def _at(finding: Finding) -> TemplateLocation:
+    """Where a lint or preflight finding is; every one of them has a location."""
+    assert finding.location is not None, finding.rule
+    return finding.location
+
+
+def _where(result: LintResult, at: TemplateLocation) -> str:
+    line = f":{at.line}" if at.line else ""
+    return f"{result.file}{line} {at.pointer or '/'}"
 
 
 def render_lint_text(result: LintResult) -> str:
     lines = []
-    for issue in result.issues:
-        lines.append(f"{_where(result, issue)}: {issue.severity} {issue.check} {issue.name}: {issue.message}")
+    for issue in result.findings:
+        at = _at(issue)
+        lines.append(f"{_where(result, at)}: {issue.severity} {issue.rule} {issue.name}: {at.message}")
         lines.append(f"    {issue.title}. Fix: {issue.fix}")
     for expression in result.unresolved:
         lines.append(f"{result.file}: note: could not evaluate {expression} offline; checks that need it were run on the text as written")
-    errors = sum(i.severity == "error" for i in result.issues)
-    warnings = sum(i.severity == "warning" for i in result.issues)
+    errors = sum(i.severity == "error" for i in result.findings)
+    warnings = sum(i.severity == "warning" for i in result.findings)
     names = ", ".join(result.templates) or "-"
     lines.append(f"{result.file}: {len(result.templates)} template(s) ({names}): {errors} errors, {warnings} warnings")
     return "\n".join(lines) + "\n"
@@ -34,22 +41,22 @@ def lint_dict(result: LintResult) -> dict:
     return {
         "schema_version": 1,
         "file": result.file,
-        "templates": result.templates,
-        "unresolved": result.unresolved,
+        "templates": list(result.templates),
+        "unresolved": list(result.unresolved),
         "issues": [
             {
-                "check": i.check,
+                "check": i.rule,
                 "name": i.name,
                 "severity": i.severity,
                 "category": i.category,
                 "title": i.title,
-                "message": i.message,
+                "message": _at(i).message,
                 "fix": i.fix,
-                "pointer": i.pointer,
-                "line": i.line,
-                "template": i.template,
+                "pointer": _at(i).pointer,
+                "line": _at(i).line,
+                "template": _at(i).template,
             }
-            for i in result.issues
+            for i in result.findings
         ],
     }
 
@@ -60,21 +67,23 @@ def render_lint_json(result: LintResult) -> str:
 
 def render_lint_markdown(result: LintResult) -> str:
     out = [f"## aib-doctor lint: {result.file}", ""]
-    if not result.issues:
+    if not result.findings:
         out.append("No problems found.")
     else:
         out += ["| Severity | Check | Where | Problem | Fix |", "|---|---|---|---|---|"]
-        for i in result.issues:
-            where = f"`{i.pointer or '/'}`" + (f" (line {i.line})" if i.line else "")
-            cells = [i.severity, f"{i.check} `{i.name}`", where, i.message, i.fix]
+        for i in result.findings:
+            at = _at(i)
+            where = f"`{at.pointer or '/'}`" + (f" (line {at.line})" if at.line else "")
+            cells = [i.severity, f"{i.rule} `{i.name}`", where, at.message, i.fix]
             out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if result.unresolved:
         out += ["", "Not evaluated offline: " + ", ".join(f"`{u}`" for u in result.unresolved)]
     return "\n".join(out) + "\n"
 
 
-def render_lint_sarif(result: LintResult) -> str:
-    used = sorted({i.check for i in result.issues})
+def render_lint_sarif(result: LintResult, checks: Mapping[str, Check]) -> str:
+    """`checks` describes every check a finding may come from (SARIF's rules carry the checks' own cause and fix)."""
+    used = sorted({i.rule for i in result.findings})
     rules = [
         {
             "id": check.id,
@@ -85,24 +94,25 @@ def render_lint_sarif(result: LintResult) -> str:
             "defaultConfiguration": {"level": check.severity},
             "properties": {"category": check.category},
         }
-        for check in (check_info(c) for c in used)
+        for check in (checks[c] for c in used)
     ]
     results = []
-    for issue in result.issues:
+    for issue in result.findings:
+        at = _at(issue)
         location = {
             "physicalLocation": {"artifactLocation": {"uri": result.file}},
-            "logicalLocations": [{"fullyQualifiedName": issue.pointer or "/", "kind": "member"}],
+            "logicalLocations": [{"fullyQualifiedName": at.pointer or "/", "kind": "member"}],
         }
-        if issue.line:
-            location["physicalLocation"]["region"] = {"startLine": issue.line}
+        if at.line:
+            location["physicalLocation"]["region"] = {"startLine": at.line}
         results.append(
             {
-                "ruleId": issue.check,
-                "ruleIndex": used.index(issue.check),
+                "ruleId": issue.rule,
+                "ruleIndex": used.index(issue.rule),
                 "level": issue.severity,
-                "message": {"text": f"{issue.title}: {issue.message}. {issue.fix}"},
+                "message": {"text": f"{issue.title}: {at.message}. {issue.fix}"},
                 "locations": [location],
-                "properties": {"jsonPointer": issue.pointer, "template": issue.template},
+                "properties": {"jsonPointer": at.pointer, "template": at.template},
             }
         )
     document = {

@@ -101,7 +101,7 @@ def diagnose_template(
     """`arm`, when given, runs the preflight against the live template: its gaps join the findings."""
     template = source.template(resource_group, name)
     status = template_status(template)
-    preflight_issues = preflight_document(arm, template, name) if arm is not None else []
+    preflight_issues = preflight_document(arm, template) if arm is not None else []
     facts = template_facts(template)
     azure = AzureTemplate(
         resource_group=resource_group,

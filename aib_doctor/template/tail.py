@@ -15,7 +15,7 @@ from aib_doctor.core.catalog import Catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.logstream import iter_blocks
 from aib_doctor.core.scan import PatternTable, Scan, ScanResult
-from aib_doctor.model import BuildStatus, Report, Subject
+from aib_doctor.model import BuildStatus, Finding, Report, Subject
 from aib_doctor.template.ports import RangeReader
 
 FIRST_WINDOW = 1 << 20
@@ -61,7 +61,7 @@ def diagnose_log(
     full: bool = False,
     first_window: int = FIRST_WINDOW,
     extra_scans: Sequence[ScanResult] = (),
-    preflight: Sequence = (),
+    preflight: Sequence[Finding] = (),
 ) -> Report:
     """`extra_scans` are read already (validation.log): they join every round of the diagnosis.
 

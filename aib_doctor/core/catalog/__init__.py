@@ -1,6 +1,6 @@
 """The rule catalog: known AIB error signatures as YAML data, loaded and validated once.
 
-Each record names a stable id (AIB###), a dotted name, a category from DESIGN.md, a severity, a
+Each record names a stable id (AIB###), a dotted name, a category (model.Category), a severity, a
 priority (higher = more specific cause; wrappers are low), where it may match, its patterns and
 the prose a tired engineer reads: title, cause, fix, optional detail sentences and docs.
 Patterns use the syntax RE2 and Python's re share, because the scanner runs them through RE2.
@@ -35,6 +35,9 @@ _CODE_CONTEXT = (
 # A status where statuses stand: StatusCode=403, Status: 403, (CODE: 409), HTTP/1.1 403, "unexpected status 409",
 # "Response 403", "(403) Forbidden" / "(409 Conflict)".
 _STATUS_CONTEXT = r"(?i:status ?(?:code)?\s*[=:]?\s*|\(code:\s*|http/\d(?:\.\d)?\s+|\bresponse\s+|\()"
+FACTS = frozenset({"vm_size", "timeout_minutes", "failed_step", "failed_customizer", "running_customizer", "customize_seconds"})
+"""What a diagnosis knows besides a rule's own named groups: the template's (template_facts) and the timeline's
+(diagnose). A detail sentence may name these and the named groups of its rule's any, all and facts patterns."""
 
 
 class Catalog:
@@ -102,8 +105,16 @@ def _rule(origin: str, record: Any) -> Rule:
     patterns = tuple(Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts", "partial") for regex in match.get(role) or ())
     unless = match.get("unless")
     details = tuple(record.get("details") or ())
+    known = FACTS.union(*(re.compile(p.regex).groupindex for p in patterns if p.role != "none"))
     for sentence in details:
-        _placeholders(sentence)
+        try:
+            unknown = sorted(set(_placeholders(sentence)) - known)
+        except ValueError as exc:  # an unbalanced brace
+            raise CatalogError(f"{where}: bad detail sentence {sentence!r}: {exc}") from None
+        if unknown:
+            raise CatalogError(
+                f"{where}: the detail sentence {sentence!r} names {unknown}, which is neither a fact ({', '.join(sorted(FACTS))}) nor a named group of this rule's patterns"
+            )
     return Rule(
         id=record["id"],
         name=record["name"],

@@ -1,0 +1,73 @@
+"""Where the image templates are in a file: a raw imageTemplate, `az image builder show` output, or an ARM template.
+
+Each template becomes a TemplateView: its properties with JSON pointers back into the file, ARM
+expressions evaluated where they can be offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from aib_doctor.errors import InputError
+from aib_doctor.lint.arm import ArmEvaluator
+
+IMAGE_TEMPLATE_TYPE = "microsoft.virtualmachineimages/imagetemplates"
+
+
+@dataclass
+class TemplateView:
+    """One image template's properties, wherever they sit in the file, with pointers back into it."""
+
+    properties: dict
+    base: str
+    """Pointer to the properties object ("/properties", "/resources/0/properties", or "" for az CLI's flat shape)."""
+    root: dict
+    """The resource itself (identity lives here, beside properties)."""
+    root_pointer: str
+    name: str = ""
+
+    def at(self, *parts) -> str:
+        return self.base + "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in parts)
+
+    def customizers(self) -> Iterator[tuple[int, dict]]:
+        for index, customizer in enumerate(self.properties.get("customize") or []):
+            if isinstance(customizer, dict):
+                yield index, customizer
+
+    def distributors(self) -> Iterator[tuple[int, dict]]:
+        for index, target in enumerate(self.properties.get("distribute") or []):
+            if isinstance(target, dict):
+                yield index, target
+
+    def is_windows(self) -> bool:
+        source = self.properties.get("source") or {}
+        text = " ".join(str(source.get(k, "")) for k in ("publisher", "offer", "sku", "imageId", "imageVersionId")).lower()
+        if "windows" in text or "win" in str(source.get("offer", "")).lower():
+            return True
+        kinds = {str(c.get("type", "")).lower() for _, c in self.customizers()}
+        return bool(kinds & {"powershell", "windowsrestart", "windowsupdate"}) and "shell" not in kinds
+
+
+def template_views(document: dict) -> tuple[list[TemplateView], list[str]]:
+    """Every image template in the document, as views with pointers into it."""
+    if not isinstance(document, dict):
+        raise InputError("the JSON is not an object: expected an image template or an ARM template")
+    if "deploymentTemplate" in str(document.get("$schema", "")) or "resources" in document:
+        evaluator = ArmEvaluator(document)
+        resources = document.get("resources") or []
+        items = resources.items() if isinstance(resources, dict) else enumerate(resources)
+        views = []
+        for key, resource in items:
+            if isinstance(resource, dict) and str(resource.get("type", "")).lower() == IMAGE_TEMPLATE_TYPE:
+                resolved = evaluator.resolve(resource)
+                pointer = f"/resources/{key}"
+                views.append(TemplateView(resolved.get("properties") or {}, pointer + "/properties", resolved, pointer, str(resolved.get("name", key))))
+        return views, sorted(evaluator.unresolved)
+    if isinstance(document.get("properties"), dict):
+        return [TemplateView(document["properties"], "/properties", document, "", str(document.get("name", "")))], []
+    if {"source", "distribute", "customize"} & set(document):
+        return [TemplateView(document, "", document, "", str(document.get("name", "")))], []
+    raise InputError(
+        "no image template found: expected imageTemplate properties, `az image builder show` output, or an ARM template with Microsoft.VirtualMachineImages/imageTemplates"
+    )
