@@ -196,15 +196,18 @@ class Scan:
             return
         loose_set, forms = self._table.loose()
         indices = list(forms)
-        # A rule some physical line already matched keeps that evidence: the logical pass is for what lines missed.
-        seen = {self._table.entries[index].rule.id for index in self._hits}
+        # What physical lines already matched keeps that evidence; the logical pass is for what lines missed:
+        # a pattern with no hit, and for a rule already matched by one of its alternatives, only the patterns
+        # it needs besides them (all, facts).
+        alternatives = ("any", "partial")
+        answered = {self._table.entries[index].rule.id for index in self._hits if self._table.entries[index].role in alternatives}
         logical = LogicalText(lines)
         for form in logical.forms:
             text = form[0]
             for position in loose_set.Match(text.encode("utf-8")) or ():
                 index = indices[position]
                 entry = self._table.entries[index]
-                if entry.rule.id in seen:
+                if index in self._hits or (entry.role in alternatives and entry.rule.id in answered):
                     continue
                 for m in forms[index].finditer(text):
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
