@@ -1,4 +1,4 @@
-"""Robustness: every failure text of the corpora, rewritten the ways users paste it, keeps its primary category.
+"""Robustness: every failure text of the corpora (golden, seed, real-world), rewritten the ways users paste it, keeps its primary category.
 
 Rewrites: hard-wrapped at 60/80/120 columns (at spaces, and mid-word as a terminal does), log prefixes
 stripped, Markdown-quoted, embedded in ARM error JSON, behind a PowerShell 7 cmdlet prefix with its
@@ -31,6 +31,11 @@ def _texts():
             yield entry["file"], (FIXTURES / "corpus" / entry["file"]).read_text(encoding="utf-8")
     for path in sorted((FIXTURES / "seed").glob("*")):
         yield path.name, path.read_text(encoding="utf-8")
+    for manifest in sorted((FIXTURES / "realworld").glob("*/manifest.yaml")):
+        for entry in yaml.safe_load(manifest.read_text(encoding="utf-8")) or []:
+            if entry.get("failure", True) and not entry["file"].endswith(".json"):
+                path = manifest.parent / entry["file"]
+                yield str(path.relative_to(FIXTURES)), path.read_text(encoding="utf-8", errors="replace")
 
 
 def _wrap(text: str, width: int, mid_word: bool) -> str:
