@@ -33,7 +33,9 @@ _PREFIXES = (
     re.compile(r"^\s*(?:>\s?)+"),  # Markdown quotes
     re.compile(r"^\s*[+]\s+(?=[A-Z~])"),  # Windows PowerShell: "+ CategoryInfo", "+ ~~~"
 )
-_ESCAPES = (("\\\\", "\\"), ('\\"', '"'), ("\\u0026", "&"), ("\\u0027", "'"), ("\\u003c", "<"), ("\\u003e", ">"), ("\\/", "/"), ("\\t", " "))
+_ESCAPED = re.compile(r'"\s*:\s*".*\\n|\\"|\\u00[0-9a-fA-F]{2}|\\r\\n|\\\\')
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/nrt])")
+_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "r": "", "t": " "}
 _WRAP_SHARE = 0.6
 """A line at least this share of its paragraph's widest line may have been wrapped."""
 MIN_WRAP_WIDTH = 30
@@ -53,14 +55,20 @@ def strip_prefixes(text: str) -> str:
 
 
 def unescape(text: str) -> str:
-    """JSON string escapes undone, twice (ARM nests JSON in JSON), and `\\n` made a real line break."""
+    """JSON string escapes undone left to right, twice (ARM nests JSON in JSON), `\\n` made a real line break."""
     for _ in range(2):
-        if "\\" not in text:
+        # Only text that shows JSON escaping: a Windows path (C:\\new\\temp) is not escaped text.
+        if not _ESCAPED.search(text):
             break
-        text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\r", "")
-        for escaped, plain in _ESCAPES:
-            text = text.replace(escaped, plain)
+        text = _ESCAPE.sub(_unescaped, text)
     return text
+
+
+def _unescaped(m: re.Match) -> str:
+    token = m.group(1)
+    if token[0] == "u":
+        return chr(int(token[1:], 16))
+    return _SIMPLE_ESCAPES[token]
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,15 @@ ERROR_CONTENT = re.compile(
 )
 
 
+NOT_AN_ERROR = re.compile(r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b")
+# A text that ends in success after its errors reports errors that were retried or harmless.
+SUCCESS = re.compile(
+    r"(?i)(?:apply complete!|\bbuilds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
+    r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
+    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS)\b"
+)
+
+
 @dataclass(frozen=True)
 class Fired:
     """A rule that fired, with how: what diagnose ranks and turns into a finding."""
@@ -114,7 +123,11 @@ def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, floa
 def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> Fired | None:
     """The category whose terms weigh most in texts that have error content, as a low-confidence finding."""
     lines = [(source, lineno, text) for source, texts in sources for lineno, text in texts if text.strip()]
-    if not any(ERROR_CONTENT.search(text) for _, _, text in lines):
+    errors = [i for i, (_, _, text) in enumerate(lines) if ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text)]
+    if not errors:
+        return None
+    successes = [i for i, (_, _, text) in enumerate(lines) if SUCCESS.search(text)]
+    if successes and successes[-1] > errors[-1]:
         return None
     found = vocabulary.score("\n".join(text for _, _, text in lines))
     totals = {category: sum(terms.values()) for category, terms in found.items() if category in vocabulary.rules}

@@ -1,0 +1,82 @@
+"""The ways a report becomes a category when it does not match a catalog sentence line for line:
+the logical text, loosened patterns, error codes, partial signatures and the vocabulary fallback."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import diagnose_source
+
+from aib_doctor.core.logical import LogicalText, loosen, strip_prefixes, unescape
+
+
+def test_a_message_wrapped_at_a_word_boundary_is_matched_with_its_real_lines():
+    text = "Deployment failed. Details: Update/Upgrade of image\ntemplates is currently not supported (CODE: 409)"
+    report = diagnose_source("input", text)
+    assert report.primary.rule == "AIB001"
+    assert report.primary.evidence[0].line == 1
+
+
+def test_a_terminal_wrap_inside_a_word_is_undone():
+    message = "The client does not have authorization to perform action 'Microsoft.Compute/images/write' over scope '/subscriptions/x'"
+    wrapped = "\n".join(message[i : i + 40] for i in range(0, len(message), 40))
+    assert diagnose_source("input", wrapped).primary.category == "permissions"
+
+
+def test_powershell_7_error_view_bars_and_markdown_quotes_are_stripped():
+    assert strip_prefixes("     | Info:'Deployment failed.") == "Info:'Deployment failed."
+    assert strip_prefixes("> > Packer build command has failed") == "Packer build command has failed"
+    assert strip_prefixes("[5d2e8a1c-7b3f-4e9a-8c6d-1f2e3a4b5c6d] PACKER OUT ==> azure-arm: Timeout waiting for WinRM.") == "Timeout waiting for WinRM."
+
+
+def test_json_escapes_are_undone_twice_and_newlines_split():
+    assert unescape('{\\"message\\": \\"a\\\\nb \\u0026 c\\"}') == '{"message": "a\nb & c"}'
+
+
+def test_logical_forms_map_offsets_back_to_physical_lines():
+    logical = LogicalText([(7, "x" * 50 + " first half of a"), (8, "message that was wrapped"), (9, "")])
+    for form in logical.forms:
+        m = re.search(r"half\s*of\s*a\s*message", form[0])
+        assert LogicalText.lines_of(form, m.start(), m.end()) == (7, 8)
+
+
+def test_loosened_patterns_accept_spaced_camelcase_other_quotes_and_no_colon():
+    pattern = re.compile(loosen('Code="AuthorizationFailed": the client'))
+    assert pattern.search("code=\u201cAuthorization Failed\u201d the client")
+    assert not pattern.search("Code=Authorised")
+
+
+def test_the_innermost_specific_code_wins_over_its_wrappers():
+    text = '{"code": "DeploymentFailed", "details": [{"code": "BadRequest", "message": "{\\"error\\": {\\"code\\": \\"LinkedAuthorizationFailed\\"}}"}]}'
+    report = diagnose_source("input", text)
+    assert report.primary.category == "permissions" and report.primary.basis == "error-code"
+    assert report.primary.confidence == "medium"
+    assert "AIB105" in {f.rule for f in report.findings}
+
+
+def test_a_distinctive_line_alone_fires_its_rule_as_partial():
+    text = "[INFO] command 'powershell -file C:/Windows/Temp/script.ps1' exited with code: 5"
+    report = diagnose_source("customization.log", text)
+    assert report.primary.rule == "AIB055" and report.primary.basis == "partial" and report.primary.confidence == "medium"
+
+
+def test_vocabulary_names_the_category_of_an_error_no_rule_knows():
+    text = "ERROR: the build VM could not be reached over WinRM: dial tcp 10.0.0.4:5986: i/o timeout (NSG on the subnet?)"
+    report = diagnose_source("input", text)
+    assert report.primary.category == "network"
+    assert report.primary.basis == "vocabulary" and report.primary.confidence == "low"
+    assert report.primary.evidence[0].line == 1
+    assert "Terms that point here" in report.primary.cause
+
+
+def test_no_guess_without_error_content_or_when_the_text_ends_in_success():
+    assert diagnose_source("input", "Waiting for WinRM to become available over the subnet and the NSG").primary is None
+    retried = "ERROR: WinRM connection dial tcp i/o timeout, retrying\nWinRM connected.\nBuild 'azure-arm' finished after 31 minutes."
+    assert diagnose_source("input", retried).primary is None
+
+
+def test_a_benign_line_is_no_evidence_for_another_rule():
+    line = 'PACKER OUT ==> azure-arm: Error deleting resource. Will retry. StatusCode=400 Code="PublicIPAddressCannotBeDeleted"'
+    report = diagnose_source("customization.log", line)
+    assert report.primary is None
+    assert {f.rule for f in report.findings} == {"AIB020"}
