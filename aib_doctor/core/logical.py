@@ -141,11 +141,12 @@ class LogicalText:
 _QUOTES = "[\"'\u2018\u2019\u201c\u201d`]"
 
 
-def loosen(regex: str) -> str:
+def loosen(regex: str, split_camel_case: bool = True) -> str:
     """A catalog pattern made tolerant of how people paste: any case, any (or no) whitespace where the
     pattern has a space or between camelCase words, any quote character (or none), an optional colon.
 
     Character classes, escapes and group syntax are copied as they are; only literal text is loosened.
+    Error codes keep their camelCase: "InternalError" is a code, "internal error" is prose.
     """
     out: list[str] = []
     i, n = 0, len(regex)
@@ -197,7 +198,7 @@ def loosen(regex: str) -> str:
             i += 1
             previous_literal = ""
             continue
-        if c.isupper() and previous_literal.islower():
+        if split_camel_case and c.isupper() and previous_literal.islower():
             out.append(r"\s*")  # camelCase boundary: AuthorizationFailed ~ Authorization Failed
         out.append(c)
         previous_literal = c if c.isalpha() else ""

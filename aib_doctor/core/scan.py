@@ -77,7 +77,7 @@ class PatternTable:
             for index, entry in enumerate(self.entries):
                 if entry.rule is None:
                     continue
-                pattern = loosen(entry.regex.pattern)
+                pattern = loosen(entry.regex.pattern, split_camel_case=entry.rule.basis != "error-code")
                 forms[index] = re.compile(pattern, re.M)
                 assert loose_set.Add(("(?m)" + pattern).encode()) == len(forms) - 1
             loose_set.Compile()

@@ -142,6 +142,7 @@ def _code_match(where: str, codes: Any, match: Any) -> dict:
             raise CatalogError(f"{where}: codes.{key} must be a list of code names")
     patterns = [rf"\b{code}\b" for code in codes.get("bare", ())]
     patterns += [rf"{_CODE_CONTEXT}{code}\b" for code in codes.get("coded", ())]
+    patterns += [rf"\({code}\)" for code in codes.get("coded", ())]  # az CLI: "(Conflict) message"
     patterns += [rf"{_STATUS_CONTEXT}{status}\b" for status in codes.get("status", ())]
     extra = match if isinstance(match, dict) else {}
     return {**extra, "any": patterns + list(extra.get("any") or ())}
