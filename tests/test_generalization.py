@@ -80,3 +80,15 @@ def test_a_benign_line_is_no_evidence_for_another_rule():
     report = diagnose_source("customization.log", line)
     assert report.primary is None
     assert {f.rule for f in report.findings} == {"AIB020"}
+
+
+def test_a_paste_that_ends_in_success_after_its_errors_is_no_failure():
+    text = (
+        '07:27:55 WARNING Terraform failed with "RetryableError" error. Retry: 2/3\n'
+        '07:28:10 ERROR Code="InternalServerError" while reading the image template\n'
+        "07:29:22 INFO Apply complete! Resources: 1 added, 26 changed, 0 destroyed.\n"
+    )
+    report = diagnose_source("input", text)
+    assert report.status == "succeeded" and report.primary is None
+    failed_late = text + '07:30:01 ERROR Code="AuthorizationFailed" on the next step\n'
+    assert diagnose_source("input", failed_late).primary.category == "permissions"

@@ -14,7 +14,7 @@ from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
-from aib_doctor.core.vocabulary import Fired, Vocabulary, guess_category, load_vocabulary
+from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, guess_category, load_vocabulary, text_lines
 from aib_doctor.lint import check_info, lint_document
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
@@ -58,16 +58,19 @@ def diagnose(
     builder = logs[0].timeline if logs else TimelineBuilder()
     fired = _without_benign_lines([hit for rule in catalog if (hit := _fire(rule, table, scans))])
     state = build_state(status)
+    pasted = not any(s.source == "customization.log" for s in scans)
+    texts = [s.text_for_vocabulary() for s in scans]
+    if state is None and pasted and ends_in_success(text_lines(texts)):
+        state = "succeeded"  # a paste whose errors were retried: it says so at its end
     if state is None:
         log_failed = builder.failed or any(f.rule.severity == "error" and f.rule.category != "benign" for f in fired)
         state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
     # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
-    pasted = not any(s.source == "customization.log" for s in scans)
     if cause is None and (state == "failed" or (state == "unknown" and pasted)):
         # No signature or code: the category's vocabulary, when the text has error content at all.
-        guess = guess_category(vocabulary or load_vocabulary(), [s.text_for_vocabulary() for s in scans])
+        guess = guess_category(vocabulary or load_vocabulary(), texts)
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"

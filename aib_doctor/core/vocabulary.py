@@ -34,9 +34,9 @@ ERROR_CONTENT = re.compile(
 NOT_AN_ERROR = re.compile(r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b")
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
-    r"(?i)(?:apply complete!|\bbuilds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
+    r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
-    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS)\b"
+    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS)\b)"
 )
 
 
@@ -122,12 +122,8 @@ def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, floa
 
 def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> Fired | None:
     """The category whose terms weigh most in texts that have error content, as a low-confidence finding."""
-    lines = [(source, lineno, text) for source, texts in sources for lineno, text in texts if text.strip()]
-    errors = [i for i, (_, _, text) in enumerate(lines) if ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text)]
-    if not errors:
-        return None
-    successes = [i for i, (_, _, text) in enumerate(lines) if SUCCESS.search(text)]
-    if successes and successes[-1] > errors[-1]:
+    lines = text_lines(sources)
+    if not has_error_content(lines) or ends_in_success(lines):
         return None
     found = vocabulary.score("\n".join(text for _, _, text in lines))
     totals = {category: sum(terms.values()) for category, terms in found.items() if category in vocabulary.rules}
@@ -147,6 +143,21 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
         groups={},
         basis="vocabulary",
     )
+
+
+def has_error_content(lines: Sequence[tuple[str, int | None, str]]) -> bool:
+    return any(ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text) for _, _, text in lines)
+
+
+def ends_in_success(lines: Sequence[tuple[str, int | None, str]]) -> bool:
+    """The text reports success after its last error: the errors were retried, or harmless."""
+    errors = [i for i, (_, _, text) in enumerate(lines) if ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text)]
+    successes = [i for i, (_, _, text) in enumerate(lines) if SUCCESS.search(text)]
+    return bool(successes) and (not errors or successes[-1] > errors[-1])
+
+
+def text_lines(sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> list[tuple[str, int | None, str]]:
+    return [(source, lineno, text) for source, texts in sources for lineno, text in texts if text.strip()]
 
 
 def _evidence_lines(lines, vocabulary: Vocabulary, category: str) -> tuple[Evidence, ...]:
