@@ -140,10 +140,11 @@ def _code_match(where: str, codes: Any, match: Any) -> dict:
     for key, names in codes.items():
         if not isinstance(names, list) or not all(isinstance(n, (str, int)) and re.fullmatch(r"\w+", str(n)) for n in names):
             raise CatalogError(f"{where}: codes.{key} must be a list of code names")
-    patterns = [rf"\b{code}\b" for code in codes.get("bare", ())]
-    patterns += [rf"{_CODE_CONTEXT}{code}\b" for code in codes.get("coded", ())]
-    patterns += [rf"\({code}\)" for code in codes.get("coded", ())]  # az CLI: "(Conflict) message"
-    patterns += [rf"{_STATUS_CONTEXT}{status}\b" for status in codes.get("status", ())]
+    # One alternation per kind, not a pattern per code: the scan's automaton stays small and fast.
+    bare, coded, status = ("|".join(str(c) for c in codes.get(key, ())) for key in ("bare", "coded", "status"))
+    patterns = [rf"\b(?:{bare})\b"] if bare else []
+    patterns += [rf"{_CODE_CONTEXT}(?:{coded})\b", rf"\((?:{coded})\)"] if coded else []  # az CLI: "(Conflict) message"
+    patterns += [rf"{_STATUS_CONTEXT}(?:{status})\b"] if status else []
     extra = match if isinstance(match, dict) else {}
     return {**extra, "any": patterns + list(extra.get("any") or ())}
 
