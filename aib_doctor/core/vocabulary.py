@@ -27,7 +27,8 @@ MIN_SCORE = 1.5
 EVIDENCE_LINES = 3
 ERROR_CONTENT = re.compile(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
-    r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9])\b"
+    r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
+    r"exceeded|expired|rejected|unavailable|not available|not supported|no more)\b"
 )
 
 
