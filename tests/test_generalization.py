@@ -92,3 +92,9 @@ def test_a_paste_that_ends_in_success_after_its_errors_is_no_failure():
     assert report.status == "succeeded" and report.primary is None
     failed_late = text + '07:30:01 ERROR Code="AuthorizationFailed" on the next step\n'
     assert diagnose_source("input", failed_late).primary.category == "permissions"
+
+
+def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():
+    line = "[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azure-arm: Cannot find any service with service name 'WindowsAzureTelemetryService'."
+    wrapped = "\n".join(line[i : i + 80] for i in range(0, len(line), 80))
+    assert diagnose_source("input", wrapped).primary.rule == "AIB060"

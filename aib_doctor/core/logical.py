@@ -76,6 +76,8 @@ class Piece:
     line: int
     text: str
     record_start: bool
+    width: int
+    """Length of the physical line before its prefixes were removed: what a wrap is measured on."""
 
 
 def pieces(lines: list[tuple[int, str]]) -> list[Piece]:
@@ -84,7 +86,7 @@ def pieces(lines: list[tuple[int, str]]) -> list[Piece]:
     for lineno, raw in lines:
         for part in unescape(raw.rstrip("\r")).split("\n"):
             start = not part.strip() or bool(_RECORD_START.match(part))
-            out.append(Piece(lineno, strip_prefixes(part), start))
+            out.append(Piece(lineno, strip_prefixes(part), start, len(part.rstrip())))
     return out
 
 
@@ -101,7 +103,7 @@ class LogicalText:
         starts: list[int] = []
         numbers: list[int] = []
         offset = 0
-        widest = max((len(p.text) for p in parts), default=0)
+        widest = max((p.width for p in parts), default=0)
         for index, piece in enumerate(parts):
             if index:
                 previous = parts[index - 1]
@@ -109,7 +111,7 @@ class LogicalText:
                     not piece.record_start
                     and bool(piece.text)
                     and widest >= MIN_WRAP_WIDTH
-                    and len(previous.text) >= _WRAP_SHARE * widest
+                    and previous.width >= _WRAP_SHARE * widest
                     and not previous.text.endswith((".", ":", "{", "[", ","))
                 )
                 separator = glue if wrapped else "\n"
