@@ -79,7 +79,9 @@ class PatternTable:
                     continue
                 pattern = loosen(entry.regex.pattern, split_camel_case=entry.rule.basis != "error-code")
                 forms[index] = re.compile(pattern, re.M)
-                assert loose_set.Add(("(?m)" + pattern).encode()) == len(forms) - 1
+                position = loose_set.Add(("(?m)" + pattern).encode())
+                if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
+                    raise RuntimeError(f"RE2 set position {position} for entry {index}")
             loose_set.Compile()
             self._loose = (loose_set, forms)
         return self._loose
@@ -137,7 +139,10 @@ class Scan:
         data = block.data
         if self._kept is not None:
             self._kept_bytes += len(data)
-            self._kept = self._kept + [block] if self._kept_bytes <= LOGICAL_LIMIT else None
+            if self._kept_bytes <= LOGICAL_LIMIT:
+                self._kept.append(block)
+            else:
+                self._kept = None  # too long to be a paste: the physical-line pass alone
         if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
             for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
                 self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))

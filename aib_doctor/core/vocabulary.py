@@ -136,8 +136,9 @@ def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, floa
 def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> Fired | None:
     """The category whose terms weigh most in texts that have error content, as a low-confidence finding."""
     lines = text_lines(sources)
-    if not has_error_content(lines) or ends_in_success(lines):
-        return None
+    last_error = _last(lines, _is_error)
+    if last_error < 0 or _last(lines, SUCCESS.search) > last_error:
+        return None  # no error content, or success reported after the last error
     found = vocabulary.score("\n".join(text for _, _, text in lines))
     totals = {category: sum(terms.values()) for category, terms in found.items() if category in vocabulary.rules}
     if not totals:
@@ -158,15 +159,18 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     )
 
 
-def has_error_content(lines: Sequence[tuple[str, int | None, str]]) -> bool:
-    return any(ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text) for _, _, text in lines)
-
-
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]]) -> bool:
     """The text reports success after its last error: the errors were retried, or harmless."""
-    errors = [i for i, (_, _, text) in enumerate(lines) if ERROR_CONTENT.search(text) and not NOT_AN_ERROR.search(text)]
-    successes = [i for i, (_, _, text) in enumerate(lines) if SUCCESS.search(text)]
-    return bool(successes) and (not errors or successes[-1] > errors[-1])
+    return _last(lines, SUCCESS.search) > _last(lines, _is_error)
+
+
+def _is_error(text: str) -> bool:
+    return bool(ERROR_CONTENT.search(text)) and not NOT_AN_ERROR.search(text)
+
+
+def _last(lines: Sequence[tuple[str, int | None, str]], test) -> int:
+    """Index of the last line whose text passes test, -1 when none does (read from the end)."""
+    return next((i for i in range(len(lines) - 1, -1, -1) if test(lines[i][2])), -1)
 
 
 def text_lines(sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> list[tuple[str, int | None, str]]:
