@@ -1,9 +1,12 @@
 """One pass over a text source: find the few lines that matter and record what matched. No I/O.
 
 Every catalog pattern, every timeline marker and a generic "error-looking" pattern go into one
-RE2 alternation, searched over megabyte blocks of bytes; RE2 runs one linear-time automaton for
-all of them, so a 256 MB log costs about what `grep -E` costs. Only a line that matched is decoded
-and handed to an RE2 set (which patterns matched) and to Python's re (named groups).
+RE2 alternation (without capture groups, never crossing a newline), searched over megabyte blocks
+of bytes; RE2 runs one linear-time automaton for all of them, so a 256 MB log costs about what
+`grep -E` costs. Only a line that matched is handed to an RE2 set (which patterns matched, and
+whether the line only looks like an error); Python's re runs on the few lines that need named
+groups, compiled on first use. A long source's blocks are searched on a second thread, ahead of
+the one whose lines are being recorded in order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import collections
 import functools
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import re2
@@ -24,7 +28,8 @@ from aib_doctor.core.timeline import MARKERS, TimelineBuilder
 from aib_doctor.model import Evidence, Rule
 
 ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
-_NOT_AN_ERROR = re.compile(r"Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?", re.I)
+NOT_AN_ERROR = r"(?i)Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?"
+"""An error-looking line that reports success; in the set (not the alternation), so it costs no pass of its own."""
 ERROR_LINES_KEPT = 8
 EVIDENCE_PER_PATTERN = 3
 _OPERATION_ID_LINES = 50  # the operation id is on every log line; read it from the first few
@@ -32,41 +37,96 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
+THREAD_BLOCK = 1 << 20
+"""Blocks this large are searched on the worker thread; smaller ones (pastes, status messages) inline."""
+DENSE_LINES = 2000
+"""Matched lines per block above which the next block is searched inline: recording that many lines keeps
+the main thread busy in Python, and a second thread would only wait for the interpreter lock."""
+SEARCH_THREADS = 2
+_AHEAD = 2  # blocks searched ahead of the one being recorded: bounds memory to a few blocks
+_GROUP_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
+
+
+def without_captures(regex: str) -> str:
+    """The same pattern with every capture group made non-capturing (classes and escapes left alone)."""
+    return _GROUP_SYNTAX.sub(lambda m: "(?:" if m.group().startswith("(") else m.group(), regex)
 
 
 @dataclass(frozen=True)
 class Entry:
     """One pattern of the table: a rule's pattern, a timeline marker or the error-looking pattern."""
 
-    regex: re.Pattern
+    pattern: str
     rule: Rule | None = None
     role: str = ""
     marker: str = ""
 
+    @functools.cached_property
+    def regex(self) -> re.Pattern:
+        """Python's form, for named groups: compiled only for the patterns that matched."""
+        return re.compile(self.pattern)
+
+    def groups(self, text: str) -> dict[str, str]:
+        if "(?P<" not in self.pattern:
+            return {}
+        m = self.regex.search(text)
+        return {k: v for k, v in m.groupdict().items() if v} if m else {}
+
+
+def _engine_search(regexp: re2._Regexp):
+    """(bytes, pos, endpos) -> the engine's spans, the first being the match's (-1, -1 when none).
+
+    google-re2's `search()` wraps every call in a generator and a match object, five times the engine's
+    own cost on a log where thousands of lines match; its engine call is used when this version has it."""
+    engine, anchor = getattr(regexp, "_regexp", None), getattr(re2, "_Anchor", None)
+    if engine is not None and anchor is not None:
+        return functools.partial(engine.Match, anchor.UNANCHORED)
+    return _public_search(regexp)
+
+
+def _public_search(regexp: re2._Regexp):
+    def search(text: bytes, pos: int, endpos: int) -> list[tuple[int, int]]:
+        m = regexp.search(text, pos, endpos)
+        return [m.span()] if m else [(-1, -1)]
+
+    return search
+
 
 class PatternTable:
-    """All patterns of a catalog compiled once: a prefilter, a set and the Python forms."""
+    """All patterns of a catalog compiled once: a prefilter and a set; Python forms on first use."""
 
     def __init__(self, catalog: Catalog) -> None:
-        entries = [Entry(re.compile(p.regex), rule, p.role) for rule in catalog for p in rule.patterns]
-        entries += [Entry(re.compile(regex), marker=kind) for kind, regex in MARKERS.items()]
-        entries.append(Entry(re.compile(ERROR_LOOKING), marker="error"))
+        entries = [Entry(p.regex, rule, p.role) for rule in catalog for p in rule.patterns]
+        entries += [Entry(regex, marker=kind) for kind, regex in MARKERS.items()]
+        entries.append(Entry(ERROR_LOOKING, marker="error"))
         self.entries = tuple(entries)
         self.rule_entries: dict[str, list[tuple[int, str]]] = {rule.id: [] for rule in catalog}
         for index, entry in enumerate(entries):
             if entry.rule is not None:
                 self.rule_entries[entry.rule.id].append((index, entry.role))
-        self.unless = {rule.id: re.compile(rule.unless) for rule in catalog if rule.unless}
+        self._unless = {rule.id: rule.unless for rule in catalog if rule.unless}
         options = re2.Options()
         options.max_mem = 64 << 20  # the DFA for ~150 patterns needs more than RE2's 8 MB default
         self.set = re2.Set.SearchSet(options)
-        for entry in entries:
-            self.set.Add(entry.regex.pattern.encode())
+        for position, pattern in enumerate([e.pattern for e in entries] + [NOT_AN_ERROR]):
+            if self.set.Add(pattern.encode()) != position:  # Match() answers positions; they must follow entry order
+                raise RuntimeError(f"RE2 set position for entry {position}")
         self.set.Compile()
-        # Multi-line, so a pattern anchored with ^ still finds its line inside a block.
-        self.prefilter = re2.compile(("(?m)" + "|".join(f"(?:{e.regex.pattern})" for e in entries)).encode(), options)
+        self.not_an_error = len(entries)
+        # Multi-line, so a pattern anchored with ^ still finds its line inside a block; never across a
+        # newline, so a match always lies on the line that the set is asked about.
+        prefilter = re2.Options()
+        prefilter.max_mem = options.max_mem
+        prefilter.never_nl = True
+        alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
+        self.search = _engine_search(re2.compile(alternation.encode(), prefilter))
         self._options = options
         self._loose: tuple[re2.Set, dict[int, re.Pattern]] | None = None
+
+    def unless(self, rule_id: str) -> re.Pattern | None:
+        """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
+        pattern = self._unless.get(rule_id)
+        return None if pattern is None else re.compile(pattern)
 
     def loose(self) -> tuple[re2.Set, dict[int, re.Pattern]]:
         """The rules' patterns loosened for logical text: an RE2 set over all, Python forms by entry index.
@@ -77,7 +137,7 @@ class PatternTable:
             for index, entry in enumerate(self.entries):
                 if entry.rule is None:
                     continue
-                pattern = loosen(entry.regex.pattern, split_camel_case=entry.rule.basis != "error-code")
+                pattern = loosen(entry.pattern, split_camel_case=entry.rule.basis != "error-code")
                 forms[index] = re.compile(pattern, re.M)
                 position = loose_set.Add(("(?m)" + pattern).encode())
                 if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
@@ -90,6 +150,39 @@ class PatternTable:
 @functools.lru_cache(maxsize=4)
 def pattern_table(catalog: Catalog) -> PatternTable:
     return PatternTable(catalog)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one block holds for the scan: its matched lines and its number of lines."""
+
+    lines: list[tuple[int, bytes, list[int]]]
+    """(lines before it in the block, the line's bytes, the set's entry indices, sorted)."""
+    count: int
+
+
+def find_lines(table: PatternTable, block: Block) -> Found:
+    """The lines of a block that some pattern matches. Pure (no state but the block): runs on any thread;
+    the engine calls release the interpreter lock."""
+    buffer, end = block.buffer, block.end
+    search, set_match = table.search, table.set.Match
+    found: list[tuple[int, bytes, list[int]]] = []
+    pos = counted = block.start
+    line = 0
+    while True:
+        start = search(buffer, pos, end)[0][0]
+        if start < 0:
+            break
+        start = (buffer.rfind(b"\n", pos, start) + 1) or pos
+        stop = buffer.find(b"\n", start, end)  # a block always ends with a newline
+        line += buffer.count(b"\n", counted, start)
+        counted = start
+        raw = buffer[start:stop]
+        matched = set_match(raw[:MAX_LINE])  # None when the match lies past the cap
+        if matched:
+            found.append((line, raw, sorted(matched)))
+        pos = stop + 1
+    return Found(found, line + buffer.count(b"\n", counted, end))
 
 
 @dataclass
@@ -108,7 +201,6 @@ class ScanResult:
     """Entry index -> what matched it."""
     timeline: TimelineBuilder
     error_lines: tuple[Evidence, ...]
-    lines: int
     numbered: bool = True
     """False when only a window of the log was read (line numbers unknown)."""
     short_text: tuple[tuple[int, str], ...] = ()
@@ -122,7 +214,7 @@ class ScanResult:
 
 
 class Scan:
-    """Feed blocks of one source in order; `result()` when done."""
+    """Feed blocks of one source in order (`feed`, or `feed_all` to search ahead on a thread); `result()` when done."""
 
     def __init__(self, table: PatternTable, source: str, numbered: bool = True) -> None:
         self._table = table
@@ -130,51 +222,86 @@ class Scan:
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder()
-        self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
-        self._lines = 0
-        self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
+        self._errors: collections.deque[tuple[int, bytes, bool]] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._next_line = 1
+        self._kept: list[tuple[int, Block]] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
 
     def feed(self, block: Block) -> None:
-        data = block.data
+        self._record(block, find_lines(self._table, block))
+
+    def feed_all(self, blocks: Iterable[Block]) -> None:
+        """Every block in order; large ones searched on a worker thread ahead of the one being recorded,
+        unless the last one matched so many lines that recording them is the bottleneck."""
+        pool: ThreadPoolExecutor | None = None
+        ahead: collections.deque = collections.deque()
+        dense = False
+        try:
+            for block in blocks:
+                if dense or len(block) < THREAD_BLOCK:
+                    while ahead:
+                        dense = self._record_next(ahead) > DENSE_LINES
+                    found = find_lines(self._table, block)
+                    self._record(block, found)
+                    dense = len(found.lines) > DENSE_LINES
+                    continue
+                if pool is None:
+                    pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="aib-doctor-scan")
+                ahead.append((block, pool.submit(find_lines, self._table, block)))
+                if len(ahead) > _AHEAD:
+                    dense = self._record_next(ahead) > DENSE_LINES
+            while ahead:
+                self._record_next(ahead)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _record_next(self, ahead: collections.deque) -> int:
+        block, future = ahead.popleft()
+        found = future.result()
+        self._record(block, found)
+        return len(found.lines)
+
+    def _record(self, block: Block, found: Found) -> None:
+        first = self._next_line
+        self._next_line += found.count
         if self._kept is not None:
-            self._kept_bytes += len(data)
+            self._kept_bytes += len(block)
             if self._kept_bytes <= LOGICAL_LIMIT:
-                self._kept.append(block)
+                self._kept.append((first, block))
             else:
                 self._kept = None  # too long to be a paste: the physical-line pass alone
-        if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
-            for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
-                self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))
-        search = self._table.prefilter.search
-        lineno, counted, pos = block.first_line, 0, 0
-        while True:
-            m = search(data, pos)
-            if m is None:
-                break
-            start = data.rfind(b"\n", 0, m.start()) + 1
-            end = data.find(b"\n", m.start())  # a block always ends with a newline
-            lineno += data.count(b"\n", counted, start)
-            counted = start
-            self._line(lineno, data[start:end], lineno in block.truncated)
-            pos = end + 1
-        self._lines = block.first_line + data.count(b"\n") - 1
+        if first <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
+            self._see_operation_id(block, _OPERATION_ID_LINES - first + 1)
+        for offset, raw, matched in found.lines:
+            self._line(first + offset, raw, matched, block.truncated)
 
-    def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
-        text, cut = decode_line(raw, MAX_LINE)
-        if cut or truncated:
-            text += " [line truncated]"
-        matched = self._table.set.Match(raw[:MAX_LINE]) or ()
-        for index in sorted(matched):
-            entry = self._table.entries[index]
+    def _see_operation_id(self, block: Block, lines: int) -> None:
+        pos = block.start
+        for _ in range(lines):
+            stop = block.buffer.find(b"\n", pos, block.end)
+            if stop < 0:
+                return
+            self._timeline.see_operation_id(block.buffer[pos : min(stop, pos + 200)].decode("utf-8", "replace"))
+            pos = stop + 1
+
+    def _line(self, lineno: int, raw: bytes, matched: list[int], truncated: bool) -> None:
+        entries, not_an_error = self._table.entries, self._table.not_an_error
+        text = None
+        for index in matched:
+            if index == not_an_error:
+                continue
+            entry = entries[index]
+            if entry.marker == "error":
+                if not_an_error not in matched:
+                    self._errors.append((lineno, raw, truncated))  # decoded in result(): most are pushed out
+                continue
+            if text is None:
+                text = _line_text(raw, truncated)
             if entry.rule is not None:
                 self._rule_hit(index, entry, lineno, text)
-            elif entry.marker == "error":
-                if not _NOT_AN_ERROR.search(text):
-                    self._errors.append((lineno, text))  # redacted in result(): most are pushed out
             else:
-                m = entry.regex.search(text)
-                self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
+                self._timeline.mark(entry.marker, lineno, text, entry.groups(text))
 
     def _evidence(self, lineno: int, text: str) -> Evidence:
         return Evidence(self.source, lineno if self._numbered else None, redact(text.strip()))
@@ -183,7 +310,7 @@ class Scan:
         rule = entry.rule
         if self.source != "input" and self.source not in rule.where:
             return
-        unless = self._table.unless.get(rule.id)
+        unless = self._table.unless(rule.id)
         if unless is not None and unless.search(text):
             return
         hits = self._hits.setdefault(index, PatternHits())
@@ -191,9 +318,8 @@ class Scan:
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
             hits.evidence.append(self._evidence(lineno, text))
         if not hits.groups:
-            m = match or entry.regex.search(text)
-            if m:
-                hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
+            groups = {k: v for k, v in match.groupdict().items() if v} if match else entry.groups(text)
+            hits.groups = {k: redact(v) for k, v in groups.items()}
 
     def _logical_pass(self, lines: list[tuple[int, str]]) -> None:
         """Rules no physical line matched, tried on the logical text with loosened patterns."""
@@ -226,16 +352,24 @@ class Scan:
     def result(self) -> ScanResult:
         lines: list[tuple[int, str]] = []
         if self._kept:
-            lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
+            lines = [
+                (first + offset, decode_line(raw)[0])
+                for first, block in self._kept
+                for offset, raw in enumerate(block.buffer[block.start : block.end - 1].split(b"\n"))
+            ]
             self._logical_pass(lines)
-        errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines))
+        errors = tuple(self._evidence(lineno, _line_text(raw, truncated)) for lineno, raw, truncated in self._errors)
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._numbered, tuple(lines))
+
+
+def _line_text(raw: bytes, truncated: bool) -> str:
+    text, cut = decode_line(raw, MAX_LINE)
+    return text + " [line truncated]" if cut or truncated else text
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:
     scan = Scan(table, source)
-    for block in iter_blocks(chunks):
-        scan.feed(block)
+    scan.feed_all(iter_blocks(chunks))
     return scan.result()
 
 
