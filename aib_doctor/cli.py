@@ -1,31 +1,27 @@
 """The command line: parse, wire inputs into the core, render, and map every outcome to an exit code.
 
-This is the only module that prints to the terminal or exits.
+This is the only module that prints to the terminal or exits. It imports what a command needs inside
+the command (renderers, rich, lint, the Azure SDK), so `--help` and a one-line `analyze` start fast.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import os
 import sys
-import traceback
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from aib_doctor import __version__
-from aib_doctor.core.catalog import load_catalog
-from aib_doctor.core.diagnose import diagnose
-from aib_doctor.core.inputs import read_input
-from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
 from aib_doctor.exitcodes import ExitCode
-from aib_doctor.model import Report
-from aib_doctor.render import Format, LintFormat, render, render_check, render_lint, render_rule, render_rules
-from aib_doctor.render.text_report import render_text
+from aib_doctor.render import Format, LintFormat
+
+if TYPE_CHECKING:
+    from aib_doctor.model import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing wrong; 1 a failure was found and explained; 2 usage error or unreadable input; "
@@ -41,7 +37,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def say(line: str) -> None:
+    """One line on stderr, as it is (no markup)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
 
 OutputOption = typer.Option(Format.text, "--output", "-o", help="Report format.", case_sensitive=False)
 
@@ -81,19 +83,20 @@ def command(fn):
             raise
         except AibDoctorError as exc:
             if debug:
+                import traceback
+
                 traceback.print_exc()
-            stderr.print(f"aib-doctor: {exc}", markup=False)
+            say(f"aib-doctor: {exc}")
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            stderr.print("aib-doctor: interrupted", markup=False)
+            say("aib-doctor: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:  # a bug: one line, never a traceback unless asked
             if debug:
+                import traceback
+
                 traceback.print_exc()
-            stderr.print(
-                f"aib-doctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-                markup=False,
-            )
+            say(f"aib-doctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
         raise typer.Exit(int(code))
 
@@ -101,12 +104,25 @@ def command(fn):
 
 
 def emit(report: Report, fmt: Format) -> None:
-    out = Console(highlight=False, soft_wrap=True)
-    if fmt is Format.text and out.is_terminal:
-        out.print(render_text(report), end="")
-    else:
-        sys.stdout.write(render(report, fmt))
-        sys.stdout.flush()
+    from aib_doctor.render import render
+
+    if fmt is Format.text and _may_be_terminal(sys.stdout):
+        from rich.console import Console
+
+        from aib_doctor.render.text_report import render_text
+
+        out = Console(highlight=False, soft_wrap=True)
+        if out.is_terminal:
+            out.print(render_text(report), end="")
+            return
+    sys.stdout.write(render(report, fmt))
+    sys.stdout.flush()
+
+
+def _may_be_terminal(stream) -> bool:
+    """Whether rich could take the stream for a terminal (a tty, or forced by the environment): only then is it imported."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) or any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"))
 
 
 @app.callback()
@@ -129,7 +145,13 @@ def analyze(
     output: Format = OutputOption,
 ) -> ExitCode:
     """Diagnose offline: a customization.log, error text from az CLI / PowerShell / DevOps, a template JSON, or a bundle."""
-    catalog = load_catalog()
+    from aib_doctor.cache import user_cache
+    from aib_doctor.core.catalog import load_catalog
+    from aib_doctor.core.diagnose import diagnose
+    from aib_doctor.core.inputs import read_input
+    from aib_doctor.core.scan import pattern_table
+
+    catalog = load_catalog(user_cache())
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" else None)
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
@@ -152,15 +174,18 @@ def template(
     """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
+    from aib_doctor.cache import user_cache
+    from aib_doctor.core.catalog import load_catalog
+    from aib_doctor.core.scan import pattern_table
     from aib_doctor.template.diagnosis import diagnose_template
 
-    catalog = load_catalog()
+    catalog = load_catalog(user_cache())
     table = pattern_table(catalog)
     session = connect(subscription)
     source = ArmTemplateSource(session, auth_mode.value)
     result = diagnose_template(source, resource_group, name, catalog, table, full_log, arm=session if preflight else None)
     for note in result.notes:
-        stderr.print(f"aib-doctor: {note}", markup=False)
+        say(f"aib-doctor: {note}")
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
@@ -188,7 +213,7 @@ def fetch_log(
     document = source.template(resource_group, name)
     located = locate_logs(source, resource_group, name, document, run)
     for note in located.notes:
-        stderr.print(f"aib-doctor: {note}", markup=False)
+        say(f"aib-doctor: {note}")
     if not located.selected:
         raise LogUnavailable(f"no log in {located.staging_group}/packerlogs yet: the build has not written one")
     with _progress() as progress:
@@ -197,7 +222,7 @@ def fetch_log(
         else:
             written = fetch_logs(name, located, output_file, run == "all", force, progress)
     for path, size in written:
-        stderr.print(f"aib-doctor: wrote {path} ({size:,} bytes)", markup=False)
+        say(f"aib-doctor: wrote {path} ({size:,} bytes)")
     return ExitCode.OK
 
 
@@ -227,6 +252,7 @@ def check(
     from aib_doctor.fleet.check import Scope
     from aib_doctor.fleet.run import run_fleet_check
     from aib_doctor.fleet.state import StateLocked
+    from aib_doctor.render import render_check
 
     scope = Scope(
         tuple(subscription or ()),
@@ -239,7 +265,7 @@ def check(
     try:
         result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value)
     except StateLocked as exc:
-        stderr.print(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)", markup=False)
+        say(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
     sys.stdout.write(render_check(result, output))
     return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
@@ -262,6 +288,7 @@ def lint(
 ) -> ExitCode:
     """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
     from aib_doctor.lint import lint_text, template_checks
+    from aib_doctor.render import render_lint
 
     target = Path(path)
     if not target.is_file():
@@ -272,6 +299,9 @@ def lint(
         raise InputError(f"{path}: not UTF-8 text") from None
     result = lint_text(text, path)
     if online:
+        import json
+        from dataclasses import replace
+
         from aib_doctor.azure import connect
         from aib_doctor.lint.preflight import preflight_document
 
@@ -285,8 +315,12 @@ def _progress():
     """A rich progress bar on a terminal; a silent stand-in otherwise."""
     from contextlib import nullcontext
 
+    if not _may_be_terminal(sys.stderr):
+        return nullcontext(None)
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     if not stderr.is_terminal:
         return nullcontext(None)
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
@@ -300,9 +334,12 @@ def rules(
     output: Format = OutputOption,
 ) -> ExitCode:
     """List the catalog of known errors and the template checks, or show one's cause, fix and references."""
+    from aib_doctor.cache import user_cache
+    from aib_doctor.core.catalog import load_catalog
     from aib_doctor.lint import template_checks
+    from aib_doctor.render import render_rule, render_rules
 
-    catalog = load_catalog()
+    catalog = load_catalog(user_cache())
     checks = sorted(template_checks().values(), key=lambda c: (c.id.startswith("PRE"), c.id))  # offline TPL, then online PRE
     if rule_id:
         found = catalog.get(rule_id) or next((c for c in checks if rule_id in (c.name, c.id, c.id.lower())), None)

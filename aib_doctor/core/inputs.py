@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aib_doctor.core.logstream import looks_like_utf16le
-from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
+from aib_doctor.core.scan import READ_SIZE, PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
 from aib_doctor.model import BuildStatus, Subject
@@ -40,7 +40,7 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
     if path == "-":
         if stdin is None:
             raise InputError("no standard input to read")
-        return _read_stream("<stdin>", read_chunks(stdin), table)
+        return _read_stream("<stdin>", read_chunks(stdin, READ_SIZE), table)
     target = Path(path)
     if target.is_dir():
         return _read_bundle(target, table)
@@ -48,7 +48,7 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
         raise InputError(f"{path}: no such file or folder")
     try:
         with target.open("rb") as handle:
-            return _read_stream(path, read_chunks(handle), table)
+            return _read_stream(path, read_chunks(handle, READ_SIZE), table)
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except IsADirectoryError:
@@ -62,7 +62,8 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16le(head)
     if not utf16 and b"\x00" in head[:8192]:
         raise InputError(f"{name}: this looks like a binary file, not a log, error text or template JSON")
-    text_head = _decode_head(head, utf16)
+    # What the input is, is read from its first CHUNK bytes (the scan reads larger pieces).
+    text_head = _decode_head(head[:CHUNK], utf16)
     if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
         template = _template_json(text_head)
         if template is not None:
@@ -71,7 +72,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
     source = "customization.log" if looks_like_log else "input"
     stream = chain([head], chunks)
     # Escaped quotes mark a pasted JSON string (ARM statusMessage, az --debug); read it unescaped.
-    if not looks_like_log and b'\\"' in head:
+    if not looks_like_log and b'\\"' in head[:CHUNK]:
         stream = unescaped(stream)
     scan = scan_chunks(table, source, stream)
     status = None if looks_like_log else _stated_status(text_head)
@@ -154,7 +155,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
     scans = []
     for log in logs:
         with log.open("rb") as handle:
-            scans.append(scan_chunks(table, "customization.log", read_chunks(handle)))
+            scans.append(scan_chunks(table, "customization.log", read_chunks(handle, READ_SIZE)))
     template_file = folder / "template.json"
     subject = Subject("bundle", folder=str(folder))
     if template_file.is_file():

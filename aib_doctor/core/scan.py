@@ -37,12 +37,14 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
+READ_SIZE = 4 << 20
+"""Bytes read at a time: long engine calls, few Python steps, and a handful of blocks in memory."""
 THREAD_BLOCK = 1 << 20
 """Blocks this large are searched on the worker thread; smaller ones (pastes, status messages) inline."""
 DENSE_LINES = 2000
 """Matched lines per block above which the next block is searched inline: recording that many lines keeps
 the main thread busy in Python, and a second thread would only wait for the interpreter lock."""
-SEARCH_THREADS = 2
+SEARCH_THREADS = 1
 _AHEAD = 2  # blocks searched ahead of the one being recorded: bounds memory to a few blocks
 _GROUP_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
 
