@@ -123,25 +123,24 @@ class PatternTable:
         alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
         self.search = _engine_search(re2.compile(alternation.encode(), prefilter))
         self._options = options
-        self._loose: tuple[re2.Set, dict[int, re.Pattern]] | None = None
+        self._loose: tuple[re2.Set, dict[int, str]] | None = None
 
     def unless(self, rule_id: str) -> re.Pattern | None:
         """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
         pattern = self._unless.get(rule_id)
         return None if pattern is None else re.compile(pattern)
 
-    def loose(self) -> tuple[re2.Set, dict[int, re.Pattern]]:
-        """The rules' patterns loosened for logical text: an RE2 set over all, Python forms by entry index.
-        Built on first use: most runs never need them."""
+    def loose(self) -> tuple[re2.Set, dict[int, str]]:
+        """The rules' patterns loosened for logical text: an RE2 set over all, the patterns by entry index
+        (Python's forms are compiled for the few the set reports). Built on first use: most runs never need them."""
         if self._loose is None:
             loose_set = re2.Set.SearchSet(self._options)
-            forms: dict[int, re.Pattern] = {}
+            forms: dict[int, str] = {}
             for index, entry in enumerate(self.entries):
                 if entry.rule is None:
                     continue
-                pattern = loosen(entry.pattern, split_camel_case=entry.rule.basis != "error-code")
-                forms[index] = re.compile(pattern, re.M)
-                position = loose_set.Add(("(?m)" + pattern).encode())
+                forms[index] = loosen(entry.pattern, split_camel_case=entry.rule.basis != "error-code")
+                position = loose_set.Add(("(?m)" + forms[index]).encode())
                 if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
                     raise RuntimeError(f"RE2 set position {position} for entry {index}")
             loose_set.Compile()
@@ -342,7 +341,7 @@ class Scan:
                 entry = self._table.entries[index]
                 if index in self._hits or (entry.role in alternatives and entry.rule.id in answered):
                     continue
-                for m in forms[index].finditer(text):
+                for m in re.compile(forms[index], re.M).finditer(text):
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
                     message = LogicalText.message_at(form, m.start(), m.end())
                     self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)
