@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from aib_doctor.cli import app
+from aib_doctor.core import patterns as patterns_module
 from aib_doctor.core import scan as scan_module
 from aib_doctor.core.catalog import load_catalog
 from aib_doctor.core.logstream import MAX_LINE, Block, iter_blocks
-from aib_doctor.core.scan import Scan, find_lines, pattern_table, scan_chunks, without_captures
+from aib_doctor.core.patterns import find_lines, pattern_table, without_captures
+from aib_doctor.core.scan import Scan, scan_chunks
 
 SHUTDOWN = "A system shutdown is in progress. (1115)"  # AIB010, resources.windows-update-low-resources
 runner = CliRunner()
@@ -90,9 +92,9 @@ def test_the_public_search_gives_what_the_engine_call_gives():
     import re2
 
     regexp = re2.compile(b"(?m)^b+$")
-    public = scan_module._public_search(regexp)
+    public = patterns_module._public_search(regexp)
     for text, pos in [(b"a\nbb\nc", 0), (b"a\nbb\nc", 3), (b"zzz", 0)]:
-        assert public(text, pos, len(text))[0] == scan_module._engine_search(regexp)(text, pos, len(text))[0]
+        assert public(text, pos, len(text))[0] == patterns_module._engine_search(regexp)(text, pos, len(text))[0]
 
 
 LOGS = sorted((FIXTURES / "logs").glob("*.log")) + sorted((FIXTURES / "corpus").glob("*/*.log"))[:6]
@@ -126,17 +128,39 @@ LINES = [
 ]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    lines=st.lists(st.sampled_from(range(len(LINES))), min_size=1, max_size=40),
+    lines=st.lists(st.sampled_from(range(len(LINES))), min_size=1, max_size=60),
     sizes=st.lists(st.integers(min_value=1, max_value=70_000), min_size=1, max_size=8),
     final_newline=st.booleans(),
+    dense=st.sampled_from([1, 2, 5]),
 )
-def test_any_chunking_of_any_lines_gives_the_same_scan(lines, sizes, final_newline):
+def test_any_chunking_of_any_lines_gives_the_same_scan(lines, sizes, final_newline, dense):
     text = "\n".join(LINES[i] for i in lines) + ("\n" if final_newline else "")
     data = text.encode("utf-8", "surrogateescape").replace("\xff".encode(), b"\xff").replace("\xfe".encode(), b"\xfe")
     whole = summary(scan_chunks(table(), "customization.log", [data]))
     assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole
+    # The dense way (rule lines, then error-looking lines from the end) answers what line by line answers.
+    original = patterns_module.DENSE_ERRORS
+    try:
+        patterns_module.DENSE_ERRORS = dense
+        assert summary(scan_chunks(table(), "customization.log", [data])) == whole
+        assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole
+    finally:
+        patterns_module.DENSE_ERRORS = original
+
+
+def test_the_dense_way_keeps_the_last_error_lines_of_a_long_block(monkeypatch):
+    noisy = [f"step {n}: Error {n} ignored" if n % 3 else f"step {n}: Retryable error {n}" for n in range(3000)]
+    data = ("\n".join([*noisy, SHUTDOWN, *noisy[:40]]) + "\n").encode()
+    whole = summary(scan_chunks(table(), "customization.log", [data]))
+    monkeypatch.setattr(patterns_module, "DENSE_ERRORS", 10)
+    dense = summary(scan_chunks(table(), "customization.log", [data]))
+    assert dense == whole
+    errors = dense[1]
+    # lines 3002-3041 are noisy[0..39]; n % 3 == 0 is a retried (not-an-error) line: the last 8 others are n = 28 .. 38
+    assert [e.line for e in errors] == [3030, 3031, 3033, 3034, 3036, 3037, 3039, 3040]
+    assert errors[-1].text == "step 38: Error 38 ignored"
 
 
 def test_blocks_searched_on_threads_or_inline_give_the_same_scan(monkeypatch):

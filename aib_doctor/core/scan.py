@@ -1,36 +1,27 @@
 """One pass over a text source: find the few lines that matter and record what matched. No I/O.
 
-Every catalog pattern, every timeline marker and a generic "error-looking" pattern go into one
-RE2 alternation (without capture groups, never crossing a newline), searched over megabyte blocks
-of bytes; RE2 runs one linear-time automaton for all of them, so a 256 MB log costs about what
-`grep -E` costs. Only a line that matched is handed to an RE2 set (which patterns matched, and
-whether the line only looks like an error); Python's re runs on the few lines that need named
-groups, compiled on first use. A long source's blocks are searched on a second thread, ahead of
-the one whose lines are being recorded in order.
+Blocks of lines (logstream) are searched for the lines that matter (patterns.find_lines: one RE2
+automaton for every pattern, so a 256 MB log costs about what `grep -E` costs), and those lines are
+recorded here in order: rule hits with their evidence and named groups, timeline markers, the last
+error-looking lines. A long source's blocks are searched on a worker thread ahead of the block whose
+lines are being recorded. Short sources (pastes) are also matched as logical text (logical.py).
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import re
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import re2
-
-from aib_doctor.core.catalog import Catalog
-from aib_doctor.core.logical import LogicalText, loosen
+from aib_doctor.core.logical import LogicalText
 from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
+from aib_doctor.core.patterns import ERROR_LINES_KEPT, Entry, Found, PatternTable, find_lines
+from aib_doctor.core.patterns import pattern_table as pattern_table  # where the callers have always found it
 from aib_doctor.core.redact import redact
-from aib_doctor.core.timeline import MARKERS, TimelineBuilder
-from aib_doctor.model import Evidence, Rule
+from aib_doctor.core.timeline import TimelineBuilder
+from aib_doctor.model import Evidence
 
-ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
-NOT_AN_ERROR = r"(?i)Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?"
-"""An error-looking line that reports success; in the set (not the alternation), so it costs no pass of its own."""
-ERROR_LINES_KEPT = 8
 EVIDENCE_PER_PATTERN = 3
 _OPERATION_ID_LINES = 50  # the operation id is on every log line; read it from the first few
 LOGICAL_LIMIT = 4 << 20
@@ -46,144 +37,6 @@ DENSE_LINES = 2000
 the main thread busy in Python, and a second thread would only wait for the interpreter lock."""
 SEARCH_THREADS = 1
 _AHEAD = 2  # blocks searched ahead of the one being recorded: bounds memory to a few blocks
-_GROUP_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
-
-
-def without_captures(regex: str) -> str:
-    """The same pattern with every capture group made non-capturing (classes and escapes left alone)."""
-    return _GROUP_SYNTAX.sub(lambda m: "(?:" if m.group().startswith("(") else m.group(), regex)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One pattern of the table: a rule's pattern, a timeline marker or the error-looking pattern."""
-
-    pattern: str
-    rule: Rule | None = None
-    role: str = ""
-    marker: str = ""
-
-    @functools.cached_property
-    def regex(self) -> re.Pattern:
-        """Python's form, for named groups: compiled only for the patterns that matched."""
-        return re.compile(self.pattern)
-
-    def groups(self, text: str) -> dict[str, str]:
-        if "(?P<" not in self.pattern:
-            return {}
-        m = self.regex.search(text)
-        return {k: v for k, v in m.groupdict().items() if v} if m else {}
-
-
-def _engine_search(regexp: re2._Regexp):
-    """(bytes, pos, endpos) -> the engine's spans, the first being the match's (-1, -1 when none).
-
-    google-re2's `search()` wraps every call in a generator and a match object, five times the engine's
-    own cost on a log where thousands of lines match; its engine call is used when this version has it."""
-    engine, anchor = getattr(regexp, "_regexp", None), getattr(re2, "_Anchor", None)
-    if engine is not None and anchor is not None:
-        return functools.partial(engine.Match, anchor.UNANCHORED)
-    return _public_search(regexp)
-
-
-def _public_search(regexp: re2._Regexp):
-    def search(text: bytes, pos: int, endpos: int) -> list[tuple[int, int]]:
-        m = regexp.search(text, pos, endpos)
-        return [m.span()] if m else [(-1, -1)]
-
-    return search
-
-
-class PatternTable:
-    """All patterns of a catalog compiled once: a prefilter and a set; Python forms on first use."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        entries = [Entry(p.regex, rule, p.role) for rule in catalog for p in rule.patterns]
-        entries += [Entry(regex, marker=kind) for kind, regex in MARKERS.items()]
-        entries.append(Entry(ERROR_LOOKING, marker="error"))
-        self.entries = tuple(entries)
-        self.rule_entries: dict[str, list[tuple[int, str]]] = {rule.id: [] for rule in catalog}
-        for index, entry in enumerate(entries):
-            if entry.rule is not None:
-                self.rule_entries[entry.rule.id].append((index, entry.role))
-        self._unless = {rule.id: rule.unless for rule in catalog if rule.unless}
-        options = re2.Options()
-        options.max_mem = 64 << 20  # the DFA for ~150 patterns needs more than RE2's 8 MB default
-        self.set = re2.Set.SearchSet(options)
-        for position, pattern in enumerate([e.pattern for e in entries] + [NOT_AN_ERROR]):
-            if self.set.Add(pattern.encode()) != position:  # Match() answers positions; they must follow entry order
-                raise RuntimeError(f"RE2 set position for entry {position}")
-        self.set.Compile()
-        self.not_an_error = len(entries)
-        # Multi-line, so a pattern anchored with ^ still finds its line inside a block; never across a
-        # newline, so a match always lies on the line that the set is asked about.
-        prefilter = re2.Options()
-        prefilter.max_mem = options.max_mem
-        prefilter.never_nl = True
-        alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
-        self.search = _engine_search(re2.compile(alternation.encode(), prefilter))
-        self._options = options
-        self._loose: tuple[re2.Set, dict[int, str]] | None = None
-
-    def unless(self, rule_id: str) -> re.Pattern | None:
-        """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
-        pattern = self._unless.get(rule_id)
-        return None if pattern is None else re.compile(pattern)
-
-    def loose(self) -> tuple[re2.Set, dict[int, str]]:
-        """The rules' patterns loosened for logical text: an RE2 set over all, the patterns by entry index
-        (Python's forms are compiled for the few the set reports). Built on first use: most runs never need them."""
-        if self._loose is None:
-            loose_set = re2.Set.SearchSet(self._options)
-            forms: dict[int, str] = {}
-            for index, entry in enumerate(self.entries):
-                if entry.rule is None:
-                    continue
-                forms[index] = loosen(entry.pattern, split_camel_case=entry.rule.basis != "error-code")
-                position = loose_set.Add(("(?m)" + forms[index]).encode())
-                if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
-                    raise RuntimeError(f"RE2 set position {position} for entry {index}")
-            loose_set.Compile()
-            self._loose = (loose_set, forms)
-        return self._loose
-
-
-@functools.lru_cache(maxsize=4)
-def pattern_table(catalog: Catalog) -> PatternTable:
-    return PatternTable(catalog)
-
-
-@dataclass(frozen=True)
-class Found:
-    """What one block holds for the scan: its matched lines and its number of lines."""
-
-    lines: list[tuple[int, bytes, list[int]]]
-    """(lines before it in the block, the line's bytes, the set's entry indices, sorted)."""
-    count: int
-
-
-def find_lines(table: PatternTable, block: Block) -> Found:
-    """The lines of a block that some pattern matches. Pure (no state but the block): runs on any thread;
-    the engine calls release the interpreter lock."""
-    buffer, end = block.buffer, block.end
-    search, set_match = table.search, table.set.Match
-    found: list[tuple[int, bytes, list[int]]] = []
-    pos = counted = block.start
-    line = 0
-    while True:
-        start = search(buffer, pos, end)[0][0]
-        if start < 0:
-            break
-        start = (buffer.rfind(b"\n", pos, start) + 1) or pos
-        stop = buffer.find(b"\n", start, end)  # a block always ends with a newline
-        line += buffer.count(b"\n", counted, start)
-        counted = start
-        raw = buffer[start:stop]
-        matched = set_match(raw[:MAX_LINE])  # None when the match lies past the cap
-        if matched:
-            found.append((line, raw, sorted(matched)))
-        pos = stop + 1
-    return Found(found, line + buffer.count(b"\n", counted, end))
 
 
 @dataclass
@@ -234,7 +87,7 @@ class Scan:
     def feed_all(self, blocks: Iterable[Block]) -> None:
         """Every block in order; large ones searched on a worker thread ahead of the one being recorded,
         unless the last one matched so many lines that recording them is the bottleneck."""
-        pool: ThreadPoolExecutor | None = None
+        pool = None
         ahead: collections.deque = collections.deque()
         dense = False
         try:
@@ -247,6 +100,8 @@ class Scan:
                     dense = len(found.lines) > DENSE_LINES
                     continue
                 if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor  # only a long source needs it
+
                     pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="aib-doctor-scan")
                 ahead.append((block, pool.submit(find_lines, self._table, block)))
                 if len(ahead) > _AHEAD:
