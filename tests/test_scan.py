@@ -101,10 +101,13 @@ LOGS = sorted((FIXTURES / "logs").glob("*.log")) + sorted((FIXTURES / "corpus").
 
 
 @pytest.mark.parametrize("path", LOGS, ids=[p.name for p in LOGS])
-def test_every_chunk_size_gives_the_same_scan(path):
+def test_every_chunk_size_gives_the_same_scan(path, monkeypatch):
     data = path.read_bytes()
-    whole = summary(scan_chunks(table(), "customization.log", [data]))
+    whole = summary(scan_chunks(table(), "customization.log", [data]))  # small: matched line by line
     for sizes in ([1], [2, 3, 5], [4096], [1 << 20], [4 << 20]):
+        assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole, sizes
+    monkeypatch.setattr(patterns_module, "SMALL_BLOCK", 0)  # every block through the prefilter
+    for sizes in ([4096], [4 << 20]):
         assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole, sizes
 
 
@@ -140,20 +143,21 @@ def test_any_chunking_of_any_lines_gives_the_same_scan(lines, sizes, final_newli
     data = text.encode("utf-8", "surrogateescape").replace("\xff".encode(), b"\xff").replace("\xfe".encode(), b"\xfe")
     whole = summary(scan_chunks(table(), "customization.log", [data]))
     assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole
-    # The dense way (rule lines, then error-looking lines from the end) answers what line by line answers.
-    original = patterns_module.DENSE_ERRORS
+    # The prefilter, and its dense way (rule lines, then error-looking lines from the end), answer what line by line answers.
+    original = patterns_module.DENSE_ERRORS, patterns_module.SMALL_BLOCK
     try:
-        patterns_module.DENSE_ERRORS = dense
+        patterns_module.DENSE_ERRORS, patterns_module.SMALL_BLOCK = dense, 0
         assert summary(scan_chunks(table(), "customization.log", [data])) == whole
         assert summary(scan_chunks(table(), "customization.log", pieces(data, sizes))) == whole
     finally:
-        patterns_module.DENSE_ERRORS = original
+        patterns_module.DENSE_ERRORS, patterns_module.SMALL_BLOCK = original
 
 
 def test_the_dense_way_keeps_the_last_error_lines_of_a_long_block(monkeypatch):
     noisy = [f"step {n}: Error {n} ignored" if n % 3 else f"step {n}: Retryable error {n}" for n in range(3000)]
     data = ("\n".join([*noisy, SHUTDOWN, *noisy[:40]]) + "\n").encode()
     whole = summary(scan_chunks(table(), "customization.log", [data]))
+    monkeypatch.setattr(patterns_module, "SMALL_BLOCK", 0)
     monkeypatch.setattr(patterns_module, "DENSE_ERRORS", 10)
     dense = summary(scan_chunks(table(), "customization.log", [data]))
     assert dense == whole

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import re2
@@ -33,6 +34,8 @@ ERROR_LINES_KEPT = 8
 DENSE_ERRORS = 256
 """Error-looking lines in a block after which its rest is searched the dense way: a line found costs
 several microseconds, and a further pass over a 4 MiB block costs what a few thousand lines would."""
+SMALL_BLOCK = 64 << 10
+"""Blocks below this size (a paste, a status message, the line that straddles two reads) are matched line by line."""
 _FIRST_WINDOW = 4096  # bytes at a block's end searched first for its last error-looking lines
 _GROUP_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
 
@@ -100,19 +103,38 @@ class PatternTable:
         self._unless = {rule.id: rule.unless for rule in catalog if rule.unless}
         options = re2.Options()
         options.max_mem = 64 << 20  # the DFA for ~150 patterns needs more than RE2's 8 MB default
+        self.options = options
         self.set = _set([e.pattern for e in entries] + [NOT_AN_ERROR], options)
-        self.error_set = _set([ERROR_LOOKING, NOT_AN_ERROR], options)
+        self._loose: tuple[re2.Set, dict[int, str]] | None = None
+
+    # The prefilters are compiled when a block first needs them: a paste is matched line by line with the set.
+    @functools.cached_property
+    def search(self):
+        """Every entry's pattern."""
+        return self._prefilter(self.entries)
+
+    @functools.cached_property
+    def search_rules(self):
+        """The rules' and markers' patterns: the dense way's first search."""
+        return self._prefilter(self.entries[: self.error])
+
+    @functools.cached_property
+    def search_errors(self):
+        """The error-looking pattern: the dense way's search from the end."""
+        return self._prefilter(self.entries[self.error :])
+
+    @functools.cached_property
+    def error_set(self) -> re2.Set:
+        return _set([ERROR_LOOKING, NOT_AN_ERROR], self.options)
+
+    def _prefilter(self, entries: Sequence[Entry]):
         # Multi-line, so a pattern anchored with ^ still finds its line inside a block; never across a
         # newline, so a match always lies on the line that the set is asked about.
-        prefilter = re2.Options()
-        prefilter.max_mem = options.max_mem
-        prefilter.never_nl = True
-        patterns = [without_captures(e.pattern) for e in entries]
-        self.search = _engine_search(re2.compile(_alternation(patterns), prefilter))
-        self.search_rules = _engine_search(re2.compile(_alternation(patterns[: self.error]), prefilter))
-        self.search_errors = _engine_search(re2.compile(_alternation(patterns[self.error :]), prefilter))
-        self.options = options
-        self._loose: tuple[re2.Set, dict[int, str]] | None = None
+        options = re2.Options()
+        options.max_mem = self.options.max_mem
+        options.never_nl = True
+        alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
+        return _engine_search(re2.compile(alternation.encode(), options))
 
     def loose(self) -> tuple[re2.Set, dict[int, str]]:
         """The rules' patterns loosened for logical text: an RE2 set over all, the patterns by entry index
@@ -135,10 +157,6 @@ class PatternTable:
         """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
         pattern = self._unless.get(rule_id)
         return None if pattern is None else re.compile(pattern)
-
-
-def _alternation(patterns: list[str]) -> bytes:
-    return ("(?m)" + "|".join(f"(?:{p})" for p in patterns)).encode()
 
 
 def _set(patterns: list[str], options: re2.Options) -> re2.Set:
@@ -170,6 +188,8 @@ class Found:
 def find_lines(table: PatternTable, block: Block) -> Found:
     """The lines of a block that some pattern matches. Pure (no state but the block): runs on any thread;
     the engine calls release the interpreter lock."""
+    if len(block) < SMALL_BLOCK:
+        return _each_line(table, block)
     found: list[Line] = []
     pos, line = _candidates(table, table.search, block.buffer, block.start, block.end, 0, found, DENSE_ERRORS)
     if pos == block.end:
@@ -179,6 +199,14 @@ def find_lines(table: PatternTable, block: Block) -> Found:
     rest += _last_errors(table, block.buffer, pos, block.end, line)
     rest.sort(key=lambda item: item[0])  # stable: a rule's line before the same line as an error
     return Found(found + rest, count)
+
+
+def _each_line(table: PatternTable, block: Block) -> Found:
+    """A small block asked line by line: what the prefilter would hand the set, without compiling it."""
+    set_match = table.set.Match
+    lines = block.buffer[block.start : block.end - 1].split(b"\n")
+    found = [(offset, raw, sorted(matched)) for offset, raw in enumerate(lines) if (matched := set_match(raw[:MAX_LINE]))]
+    return Found(found, len(lines))
 
 
 def _candidates(table: PatternTable, search, buffer: bytes, pos: int, end: int, line: int, found: list[Line], dense: int | None) -> tuple[int, int]:
