@@ -34,7 +34,12 @@ ERROR_CONTENT = re.compile(
 )
 
 
-NOT_AN_ERROR = re.compile(r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b")
+# Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
+# timeout, and Packer echoing the command it is about to run (the script's own text, not its output).
+NOT_AN_ERROR = re.compile(
+    r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
+    r"retryable error|will retry|\bretrying\b|up to timeout|found command:|starting remote command:"
+)
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
