@@ -30,7 +30,9 @@ EVIDENCE_LINES = 3
 ERROR_CONTENT = re.compile(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
-    r"exceeded|expired|rejected|unavailable|not available|not supported|no more)\b"
+    r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
+    r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
+    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic)\b"
 )
 
 
