@@ -33,11 +33,14 @@ class UserCache:
             temporary.write_bytes(data)
             temporary.chmod(0o600)
             os.replace(temporary, self.folder / key)
-            self._prune()
+            self._prune(key)
 
-    def _prune(self) -> None:
-        files = sorted((p for p in self.folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[KEPT:]:
+    def _prune(self, written: str) -> None:
+        """The newest files up to KEPT, the one just written always among them."""
+        others = sorted(
+            (p for p in self.folder.iterdir() if p.name != written and not p.name.startswith(".")), key=lambda p: p.stat().st_mtime_ns, reverse=True
+        )
+        for old in others[KEPT - 1 :]:
             old.unlink(missing_ok=True)
 
 

@@ -18,6 +18,7 @@ import hashlib
 import pickle
 import re
 import string
+import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -103,7 +104,7 @@ def compiled_catalog(sources: Sequence[Source], store: CompiledStore | None = No
 
 
 def _compiled_key(sources: Sequence[Source]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"python {sys.version_info[0]}.{sys.version_info[1]}".encode())
     # The loader and the types it builds are part of what a stored catalog was made from.
     for name, data in [("loader", Path(__file__).read_bytes()), ("model", Path(model.__file__).read_bytes()), *sources]:
         digest.update(f"{name}\0{len(data)}\0".encode())
