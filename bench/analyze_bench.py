@@ -7,13 +7,15 @@ last lines, stretched by bulk output in the middle:
     (Windows Update's CBS, apt, msiexec, retried requests), as real update and installer logs do;
   - 1 GiB: the quiet log's bulk four times.
 grep gets the catalog's literal patterns (the longest literal run of every rule pattern) as one -E
-pattern list; its count of matching lines is printed, so its work is not discarded. Start-up is a
-one-line `analyze` and `--help`. Every pair runs interleaved after a warm-up; medians and their
-ratios are reported, never asserted (the machine may be shared: compare ratios from one run).
+pattern list, and as a stricter reference only the 25 longest of them (grep slows down as the list
+grows; the catalog keeps growing); its count of matching lines is printed, so its work is not
+discarded. Start-up is a one-line `analyze` and `--help`. All commands of a row run interleaved
+after a warm-up; medians and their ratios are reported, never asserted (the machine may be
+shared: compare ratios from one run).
 
-    make bench                      # everything
-    BENCH_ONLY=startup,256 make bench   # some rows (startup, 256, errors, 1024)
-    BENCH_AIB=/path/to/other/venv/bin/aib-doctor make bench   # another install, same logs and grep
+    make bench                                      # everything
+    BENCH_ONLY=startup,256 make bench               # some rows (startup, 256, errors, 1024)
+    BENCH_BASE=/other/venv/bin/aib-doctor make bench  # also another install (a base revision's), interleaved
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
-AIB = os.environ.get("BENCH_AIB", str(ROOT / ".venv" / "bin" / "aib-doctor"))
-"""The command measured; BENCH_AIB points at another install (another revision's) to compare."""
+AIB = str(ROOT / ".venv" / "bin" / "aib-doctor")
+BASE = os.environ.get("BENCH_BASE")
+"""Another install of aib-doctor (a base revision's) measured in the same rounds, for before/after ratios."""
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "startup,256,errors,1024").split(",")))
 OPID = "922bdf36-b53c-4e78-9cd8-6b70b9674685"
@@ -149,15 +152,20 @@ def show(cmd: list[str]) -> str:
     return " ".join(str(Path(c).relative_to(ROOT)) if c.startswith(str(ROOT)) else c for c in cmd)
 
 
-def against_grep(label: str, log: Path, grep: list[str], runs: int, expect: Callable[[Run], str | None]) -> None:
-    analyze = [AIB, "analyze", str(log), "-o", "json"]
-    aib_runs, grep_runs = interleaved([analyze, grep + [str(log)]], runs)
-    problem = expect(aib_runs[0])
-    mb = log.stat().st_size / MiB
-    print(f"\n{label}: {log.name} ({mb:,.0f} MiB){'  ' + problem if problem else ''}")
-    print(f"  {show(analyze)}: median {median(aib_runs):.2f} s, peak RSS {max(r.rss_mb for r in aib_runs):.0f} MiB, exit {aib_runs[0].code}")
-    print(f"  {show(grep)} {log.name}: median {median(grep_runs):.2f} s, counted {grep_runs[0].out.decode().strip()} lines")
-    print(f"  ratio analyze/grep: {median(aib_runs) / median(grep_runs):.2f}  ({runs} interleaved runs each)")
+def against_grep(label: str, log: Path, greps: list[list[str]], runs: int, expect: Callable[[Run], str | None]) -> None:
+    analyzers = [[cmd, "analyze", str(log), "-o", "json"] for cmd in [AIB, *([BASE] if BASE else [])]]
+    results = interleaved([*analyzers, *[grep + [str(log)] for grep in greps]], runs)
+    mine, greps_runs = results[0], results[len(analyzers) :]
+    problem = expect(mine[0])
+    print(f"\n{label}: {log.name} ({log.stat().st_size / MiB:,.0f} MiB, {runs} interleaved runs of each){'  ' + problem if problem else ''}")
+    for cmd, res in zip(analyzers, results, strict=False):
+        print(f"  {show(cmd)}: median {median(res):.2f} s, peak RSS {max(r.rss_mb for r in res):.0f} MiB, exit {res[0].code}")
+    for grep, res in zip(greps, greps_runs, strict=True):
+        print(f"  {show(grep)} {log.name}: median {median(res):.2f} s, counted {res[0].out.decode().strip()} lines")
+    for name, res in zip(("grep, all literals", "grep, 25 longest"), greps_runs, strict=True):
+        print(f"  ratio analyze / {name}: {median(mine) / median(res):.2f}")
+    if BASE:
+        print(f"  ratio analyze / base analyze: {median(mine) / median(results[1]):.2f}")
 
 
 def diagnosed_sysprep(run: Run) -> str | None:
@@ -170,11 +178,18 @@ def startup(runs: int) -> None:
     one_line = OUT / "one-line.txt"
     one_line.write_text("ERROR: (SkuNotAvailable) The requested VM size Standard_D2s_v3 is not available in location westus.\n")
     python = [str(ROOT / ".venv" / "bin" / "python"), "-c", "pass"]
-    commands = [[AIB, "analyze", str(one_line)], [AIB, "analyze", str(one_line), "-o", "json"], [AIB, "--help"], python]
-    results = interleaved(commands, runs * 3)
-    print("start-up (target: at most 0.2 s):")
-    for cmd, res in zip(commands, results, strict=True):
-        print(f"  {show(cmd):60s} median {median(res):.3f} s, peak RSS {max(r.rss_mb for r in res):.0f} MiB")
+    commands = [
+        [cmd, *args] for cmd in [AIB, *([BASE] if BASE else [])] for args in (["analyze", str(one_line)], ["analyze", str(one_line), "-o", "json"], ["--help"])
+    ]
+    results = interleaved([*commands, python], runs * 3)
+    print(f"start-up (target: at most 0.2 s; {runs * 3} interleaved runs of each):")
+    for cmd, res in zip([*commands, python], results, strict=True):
+        print(f"  {show(cmd):66s} median {median(res):.3f} s, peak RSS {max(r.rss_mb for r in res):.0f} MiB")
+    if BASE:
+        for index in range(3):
+            print(
+                f"  ratio {' '.join(commands[index][1:2])} {'-o json' if index == 1 else ''} / base: {median(results[index]) / median(results[index + 3]):.2f}"
+            )
 
 
 def main() -> int:
@@ -182,8 +197,11 @@ def main() -> int:
     patterns = OUT / "catalog-literals.txt"
     literals = literal_patterns()
     patterns.write_text("\n".join(literals) + "\n", encoding="utf-8")
-    grep = ["grep", "-c", "-E", "-f", str(patterns)]
-    print(f"grep: {show(grep)} LOG   ({len(literals)} literal patterns, one per catalog pattern)")
+    longest = OUT / "catalog-literals-25.txt"
+    longest.write_text("\n".join(sorted(set(literals), key=len, reverse=True)[:25]) + "\n", encoding="utf-8")
+    grep = [["grep", "-c", "-E", "-f", str(patterns)], ["grep", "-c", "-E", "-f", str(longest)]]
+    print(f"grep: {show(grep[0])} LOG   ({len(literals)} literal patterns, one per catalog pattern)")
+    print(f"      {show(grep[1])} LOG   (the 25 longest of them)")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
     if "startup" in ONLY:
         startup(RUNS)

@@ -37,7 +37,7 @@ DENSE_LINES = 2000
 the main thread busy in Python, and a second thread would only wait for the interpreter lock."""
 SEARCH_THREADS = 2
 """RE2's automaton runs at about grep's speed on one core; two blocks searched at once use a second core when it is free."""
-_AHEAD = 2  # blocks searched ahead of the one being recorded: bounds memory to a few blocks
+_AHEAD = 2  # blocks in flight (one per search thread) while the oldest is recorded: memory is a few blocks
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Scan:
 
                     pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="aib-doctor-scan")
                 ahead.append((block, pool.submit(find_lines, self._table, block)))
-                if len(ahead) > _AHEAD:
+                if len(ahead) >= _AHEAD:  # record the oldest now: the next read waits until it is done
                     dense = self._record_next(ahead) > DENSE_LINES
             while ahead:
                 self._record_next(ahead)
