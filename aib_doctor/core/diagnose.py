@@ -150,7 +150,7 @@ def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired
 def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     """A line a benign rule explains (cleanup retries, "Will retry") is no evidence of a failure: other
     rules lose it, and a rule left with no evidence does not fire."""
-    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = _benign_lines(fired)
     if not benign:
         return fired
     kept = []
@@ -164,9 +164,13 @@ def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     return kept
 
 
+def _benign_lines(fired: list[Fired]) -> set[tuple[str, int]]:
+    return {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+
+
 def _without_explained_lines(texts, fired: list[Fired]):
     """The texts less the lines a benign rule explained (a cleanup retry is not the error to guess from)."""
-    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = _benign_lines(fired)
     if not benign:
         return texts
     return [(source, tuple((n, t) for n, t in lines if (source, n) not in benign)) for source, lines in texts]
