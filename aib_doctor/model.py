@@ -60,6 +60,20 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class TimelineCondition:
+    """What a `basis: timeline` rule asks of the build's timing besides its patterns (aib_doctor.core.timing)."""
+
+    running: str | None = None
+    """A regex the Packer type of the customizer still running at the end must match."""
+    not_running: str | None = None
+    """A regex it must not match (the same build left to a more specific rule)."""
+    near_timeout: float | None = None
+    """The build ran at least this fraction of the timeout in effect (and not far past it)."""
+    silence_minutes: int | None = None
+    """The log printed nothing dated for at least this long before the build ended."""
+
+
+@dataclass(frozen=True)
 class Rule:
     """One known error signature, loaded from the catalog's YAML."""
 
@@ -81,7 +95,9 @@ class Rule:
     """Sentences with {placeholders}, each added to the cause when every placeholder is known."""
     docs: tuple[str, ...] = ()
     basis: Basis = "signature"
-    """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table."""
+    """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table,
+    "timeline" for one that also states conditions on the build's timing."""
+    timeline: TimelineCondition | None = None
 
 
 @dataclass(frozen=True)
