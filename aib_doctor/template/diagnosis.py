@@ -22,7 +22,7 @@ from aib_doctor.lint.preflight import ArmReader, preflight_document
 from aib_doctor.model import AzureTemplate, LogRead, Report, RunLogs, Subject
 from aib_doctor.template.ports import LogStore, Progress, TemplateSource
 from aib_doctor.template.staging import LogLocation, choose_staging_group, parse_log_location
-from aib_doctor.template.tail import diagnose_log, scan_window
+from aib_doctor.template.tail import diagnose_log, scan_whole
 
 
 @dataclass
@@ -140,8 +140,7 @@ def diagnose_template(
     # validation.log is small and written after the build: read it whole when the run has one.
     extra = []
     for blob in run.logs[1:]:
-        extra_reader = located.store.reader(blob)
-        extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
+        extra.append(scan_whole(located.store.reader(blob), table))
     reader = located.store.reader(run.logs[0])
     report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=preflight_issues)
     return TemplateDiagnosis(report, notes, located=located)
