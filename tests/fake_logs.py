@@ -19,7 +19,9 @@ def head() -> bytes:
     )
 
 
-def filler(megabytes: float, clock: str = "10:30:00", text: str = "ui:     azure-arm: Installing package 0042 of 4096: Contoso.Agent.Component ... done") -> bytes:
+def filler(
+    megabytes: float, clock: str = "10:30:00", text: str = "ui:     azure-arm: Installing package 0042 of 4096: Contoso.Agent.Component ... done"
+) -> bytes:
     one = line(clock, text)
     return one * int(megabytes * (1 << 20) // len(one))
 
@@ -33,7 +35,9 @@ def progress(megabytes: float) -> bytes:
 
 
 def cancelled() -> bytes:
-    return line("13:59:10", "ui error: Cancelling build after receiving terminated") + line("13:59:10", "Cancelling builder after context cancellation context canceled")
+    return line("13:59:10", "ui error: Cancelling build after receiving terminated") + line(
+        "13:59:10", "Cancelling builder after context cancellation context canceled"
+    )
 
 
 def timed_out_log(megabytes: int, last_step_megabytes: int) -> bytes:

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from conftest import FIXTURES
-from fake_logs import timed_out_log
 from fake_azure import (
     ACCOUNT,
     IB,
@@ -19,6 +18,7 @@ from fake_azure import (
     mock_template,
     upload,
 )
+from fake_logs import timed_out_log
 from typer.testing import CliRunner
 
 import aib_doctor.azure as azure_package
