@@ -286,6 +286,28 @@ class Report:
 
 
 @dataclass(frozen=True)
+class WatchPoll:
+    """What one poll of `watch` saw of a running build; the renderers show what changed."""
+
+    at: str
+    """The poll's time, UTC, ISO 8601."""
+    phase: str
+    """runSubState (Queued, Building, Customizing, ...), else runState."""
+    elapsed_seconds: int | None
+    timeout_minutes: int
+    customizer: str | None = None
+    """The customizer in progress, described with its template name and index."""
+    customizer_seconds: int | None = None
+    lines: tuple[str, ...] = ()
+    """The newest log lines added since the previous poll (redacted, prefixes stripped)."""
+    bytes_read: int = 0
+    """Bytes of the log read by this poll: only what was added since the previous one."""
+    log_size: int | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class StorageAccount:
     """A storage account of a build's staging resource group, where its logs are."""
 

@@ -139,6 +139,11 @@ class Scan:
         self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
 
+    @property
+    def timeline(self) -> TimelineBuilder:
+        """The timeline so far (`watch` reads it between blocks)."""
+        return self._timeline
+
     def feed(self, block: Block) -> None:
         data = block.data
         if self._kept is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 
 from aib_doctor.model import PHASES, CustomizerRun, FailedStep, Timeline
 
@@ -47,6 +47,14 @@ def parse_time(text: str | None) -> datetime | None:
         return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def utc_time(text: str | None) -> datetime | None:
+    """A log or ARM timestamp as an aware UTC time: log timestamps carry no zone, and they are UTC."""
+    moment = parse_time(text)
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def seconds_between(start: str | None, end: str | None) -> float | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from aib_doctor.core.template_facts import DEFAULT_TIMEOUT_MINUTES, properties
-from aib_doctor.core.timeline import LogLine, TimelineBuilder, parse_time
+from aib_doctor.core.timeline import LogLine, TimelineBuilder, utc_time
 from aib_doctor.core.vocabulary import Fired
 from aib_doctor.model import BuildStatus, CustomizerRun, Evidence, TimelineCondition
 
@@ -43,28 +43,28 @@ class Timing:
 
 
 def measure(builder: TimelineBuilder, status: BuildStatus | None, template: dict | None, now: datetime | None = None) -> Timing:
-    """`now` stands for the end of a build still running (watch's warnings); else the build's end is read."""
+    """`now` (aware, UTC) stands for the end of a build still running; else the build's end is read."""
     clock = builder.clock
     runs = builder.runs()
     running = next((run for run in reversed(runs) if run.status != "ok"), None)
-    status_end = None if status is None else parse_time(status.end_time)
-    end = _utc(now) if now else _utc(parse_time(clock.end_time)) or _utc(status_end)
+    status_start = utc_time(status.start_time) if status else None
+    status_end = now or (utc_time(status.end_time) if status else None)
+    end = now or utc_time(clock.end_time) or status_end
     build_seconds, measured_by = None, ""
-    status_start = None if status is None else _utc(parse_time(status.start_time))
-    if status_start and (now or status_end):
-        build_seconds, measured_by = _seconds(status_start, _utc(now) or _utc(status_end)), "by the template's run status"
+    if status_start and status_end:
+        build_seconds, measured_by = _seconds(status_start, status_end), "by the template's run status"
     elif clock.packer_seconds is not None:
         build_seconds, measured_by = clock.packer_seconds, "as Packer reports it"
     elif clock.first_time and end:
-        build_seconds, measured_by = _seconds(_utc(parse_time(clock.first_time)), end), "by the log's own timestamps"
+        build_seconds, measured_by = _seconds(utc_time(clock.first_time), end), "by the log's own timestamps"
     timeout = int((properties(template).get("buildTimeoutInMinutes") or 0) if template else 0) or DEFAULT_TIMEOUT_MINUTES
     timeout_from = "buildTimeoutInMinutes" if template and properties(template).get("buildTimeoutInMinutes") else "the default"
     # Silence: up to the line that ends the build, or for a log that just stops, up to the run's end.
     quiet_since, last_line = clock.quiet_since, clock.last_before_end
     if clock.end is None or now:
         quiet_since, last_line = clock.last_time, clock.last_line
-    silence = _seconds(_utc(parse_time(quiet_since)), end) if quiet_since and end else None
-    running_seconds = _seconds(_utc(parse_time(running.started)), end) if running and running.started and end else None
+    silence = _seconds(utc_time(quiet_since), end) if quiet_since and end else None
+    running_seconds = _seconds(utc_time(running.started), end) if running and running.started and end else None
     done = [run for run in runs if run.status == "ok" and run.seconds is not None]
     return Timing(
         build_seconds,
@@ -158,13 +158,6 @@ def span(seconds: int) -> str:
 
 def _clock_time(text: str | None) -> str:
     return (text or "?").replace("T", " ")[:19]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """Log timestamps carry no zone (they are UTC); ARM's do: compare them as naive UTC."""
-    if moment is None or moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
