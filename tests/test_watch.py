@@ -4,7 +4,6 @@ the log an append blob in Azurite that grows between polls. The clock and the sl
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
