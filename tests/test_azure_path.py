@@ -79,8 +79,11 @@ def test_failed_build_diagnosed_from_status_and_log(arm, azurite):
     report = result.report
     assert report.status == "failed" and report.primary.rule == "AIB012"
     assert "This build ran on Standard_D1_v2." in report.primary.cause
-    # The cancellation that followed (AIB080) and the status wrapper (AIB006) rank below the cause.
-    assert [f.rule for f in report.findings][:3] == ["AIB012", "AIB080", "AIB006"]
+    # The 60-minute build ran 61 minutes: the timeout that cancelled the looping deprovisioning step (AIB150)
+    # follows the cause; the bare cancellation (AIB080) and the status wrapper (AIB006) rank below both.
+    rules = [f.rule for f in report.findings]
+    assert rules[:2] == ["AIB012", "AIB150"] and rules.index("AIB080") < rules.index("AIB006")
+    assert "the deprovisioning step (powershell, #2)" in report.findings[1].cause
     assert report.timeline.customizers[0].name == "make-build-folder"
     assert report.subject.log.found_by == "exactStagingResourceGroup"
     assert report.subject.log.blob == f"{RUN}/customization.log"

@@ -28,6 +28,7 @@ MARKERS = {
 }
 OPERATION_ID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]\*{0,2} PACKER")
 _TIMESTAMP = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+UNDATED_LINES = 3
 _PACKER_DURATION = re.compile(r"errored after ([0-9][0-9a-z. ]*?)\s*(?::|$)")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hours?|minutes?|seconds?|milliseconds?|ms|h|m|s)(?![a-z])")
 _UNIT_SECONDS = {"hour": 3600, "minute": 60, "second": 1, "millisecond": 0.001, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
@@ -71,12 +72,14 @@ def duration_seconds(text: str) -> int | None:
 
 
 def last_line_and_time(data: bytes) -> tuple[str | None, int, str | None]:
-    """Of whole lines: the last non-blank one, how far up it is (1 = the last line), and the newest timestamp
-    at or above it. Bounded by the caller's slice, so a silence is found without reading every line."""
+    """Of whole lines: the last non-blank one, how far up it is (1 = the last line), and the time the log last
+    spoke: the newest timestamp, when at most UNDATED_LINES undated lines follow it. Packer leaves a script's
+    output undated; many undated lines mean output went on after that time, so no time is claimed.
+    Bounded by the caller's slice, so a silence is found without reading every line."""
     lines = data.split(b"\n")
     if lines and not lines[-1]:
         lines.pop()
-    last, back = None, 0
+    last, back, undated = None, 0, 0
     for distance, raw in enumerate(reversed(lines), 1):
         text = raw.decode("utf-8", "replace").strip()
         if not text:
@@ -86,6 +89,9 @@ def last_line_and_time(data: bytes) -> tuple[str | None, int, str | None]:
         found = timestamp(text)
         if found:
             return last, back, found
+        undated += 1
+        if undated > UNDATED_LINES:
+            break
     return last, back, None
 
 
