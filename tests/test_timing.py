@@ -132,3 +132,21 @@ def test_the_lost_connection_of_a_timeout_is_explained_by_the_timeout():
 )
 def test_packer_durations_in_words_and_in_go_notation(text, seconds):
     assert duration_seconds(text) == seconds
+
+
+def test_a_bundle_gives_analyze_the_template_s_names_timeout_and_run_status(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from aib_doctor.cli import app
+
+    document = template(240)
+    document["properties"]["lastRunStatus"] = {"startTime": "2025-04-08T09:58:00Z", "endTime": "2025-04-08T14:02:10Z", "runState": "Failed", "message": ""}
+    (tmp_path / "template.json").write_text(json.dumps(document))
+    (tmp_path / "customization.log").write_text(WINDOWS_UPDATE_AT_TIMEOUT)
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path), "-o", "json"])
+    primary = json.loads(result.stdout)["primary"]
+    assert result.exit_code == 1 and primary["rule"] == "AIB151" and primary["basis"] == "timeline"
+    # The run status (09:58:00 -> 14:02:10) outranks the log's own first and last timestamps (3 h 58 min).
+    assert "the 'patch-tuesday' customizer (windows-update, #2)" in primary["cause"] and "4 h 4 min (by the template's run status)" in primary["cause"]

@@ -148,6 +148,7 @@ def test_watch_follows_a_growing_log_reading_only_new_bytes_and_ends_with_the_re
     assert "13:20:00   | 2025/04/08 13:58:40 ui:     azure-arm: Waiting for operation to complete (system performance: 97% cpu; 71% memory)..." in out
     # Only new bytes, each poll: the reads are adjacent ranges that add up to the log, and the report read nothing more.
     reads = blob_reads
+    print("ranged reads of the log (offset, length):", reads, "blob size:", blob.size)
     assert [length for _, length in reads] == [size for size in sizes if size]
     assert [offset for offset, _ in reads] == [sum(sizes[:i]) for i, size in enumerate(sizes) if size]
     assert sum(length for _, length in reads) == blob.size
