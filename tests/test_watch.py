@@ -257,3 +257,24 @@ def test_a_build_already_over_gets_the_template_report_at_once(arm, azurite, mon
     result = watch(monkeypatch, steps)
     assert steps.sleeps == []
     assert result.exit_code == (1 if run_state == "Failed" else 0), result.stderr
+
+
+def test_an_unreachable_blob_is_one_clear_azure_error_not_a_traceback(arm):
+    import socket
+
+    from azure.storage.blob import BlobClient
+
+    from aib_doctor.azure.blobs import BlobRangeReader
+    from aib_doctor.errors import AzureAccessError
+
+    with socket.socket() as sock:  # a port nothing listens on: the network is down
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = BlobClient(
+        f"http://127.0.0.1:{port}/devstoreaccount1", "packerlogs", BLOB, credential={"account_name": ACCOUNT, "account_key": AZURITE_KEY}, retry_total=0
+    )
+    reader = BlobRangeReader(client)
+    with pytest.raises(AzureAccessError, match=f"reading the size of {BLOB}: could not reach Azure"):
+        reader.size()
+    with pytest.raises(AzureAccessError, match=f"reading bytes 0-9 of {BLOB}"):
+        list(reader.read(0, 10))
