@@ -3,7 +3,9 @@
 The scanner hands each marker line here once; everything kept is bounded by the number of
 customizers, not by the size of the log. Marker patterns are unanchored so every line form seen in
 the wild matches: `[opid] PACKER OUT ...`, the bracket lost, no prefix, `PACKER <date> ui:`, CI
-timestamps in front, Markdown bold around it.
+timestamps in front, Markdown bold around it. The log's clock (LogClock) is kept too: its first
+timestamp, the line that ended the build with the lines just before it, and its last line, from
+which aib_doctor.core.timing measures durations and silences.
 """
 
 from __future__ import annotations
