@@ -42,14 +42,14 @@ class Timing:
     longest_done: CustomizerRun | None
 
 
-def measure(builder: TimelineBuilder, status: BuildStatus | None, template: dict | None, now: datetime | None = None) -> Timing:
-    """`now` (aware, UTC) stands for the end of a build still running; else the build's end is read."""
+def measure(builder: TimelineBuilder, status: BuildStatus | None, template: dict | None) -> Timing:
+    """How a build that ended spent its time; the end is the log's end line, else the run status's endTime."""
     clock = builder.clock
     runs = builder.runs()
     running = next((run for run in reversed(runs) if run.status != "ok"), None)
     status_start = utc_time(status.start_time) if status else None
-    status_end = now or (utc_time(status.end_time) if status else None)
-    end = now or utc_time(clock.end_time) or status_end
+    status_end = utc_time(status.end_time) if status else None
+    end = utc_time(clock.end_time) or status_end
     build_seconds, measured_by = None, ""
     if status_start and status_end:
         build_seconds, measured_by = _seconds(status_start, status_end), "by the template's run status"
@@ -61,7 +61,7 @@ def measure(builder: TimelineBuilder, status: BuildStatus | None, template: dict
     timeout_from = "buildTimeoutInMinutes" if template and properties(template).get("buildTimeoutInMinutes") else "the default"
     # Silence: up to the line that ends the build, or for a log that just stops, up to the run's end.
     quiet_since, last_line = clock.quiet_since, clock.last_before_end
-    if clock.end is None or now:
+    if clock.end is None:
         quiet_since, last_line = clock.last_time, clock.last_line
     silence = _seconds(utc_time(quiet_since), end) if quiet_since and end else None
     running_seconds = _seconds(utc_time(running.started), end) if running and running.started and end else None
