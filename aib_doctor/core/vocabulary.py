@@ -40,7 +40,7 @@ ERROR_CONTENT = re.compile(
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
 NOT_AN_ERROR = re.compile(
     r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
-    r"retryable error|will retry|\bretrying\b|up to timeout|found command:|starting remote command:|"
+    r"retryable error|will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
