@@ -38,6 +38,7 @@ def summary(result):
         timeline.failed,
         timeline.finished,
         timeline.build(failed=True, error_line=None),
+        timeline.clock,
     )
 
 
@@ -73,8 +74,8 @@ def test_a_match_spanning_a_newline_is_not_a_crash(tmp_path):
     # The physical-line pass sees only "Error:" on line 1: no match crosses a newline, the set agrees with the prefilter.
     shutdown = {index for index, _ in table().rule_entries["AIB010"]}
     found = find_lines(table(), Block(text.encode(), 0, len(text)))
-    assert [(line, raw) for line, raw, _ in found.lines] == [(0, b"Error: A system shutdown is in progress.")]
-    assert not shutdown & set(found.lines[0][2]) and found.count == 2
+    assert [(line, start, raw) for line, start, raw, _ in found.lines] == [(0, 0, b"Error: A system shutdown is in progress.")]
+    assert not shutdown & set(found.lines[0][3]) and found.count == 2
     paste = tmp_path / "paste.txt"
     paste.write_text(text)
     code, report = analyze(paste)

@@ -177,8 +177,8 @@ def pattern_table(catalog: Catalog) -> PatternTable:
     return PatternTable(catalog)
 
 
-Line = tuple[int, bytes, list[int]]
-"""A matched line: (lines before it in the block, its bytes, the set's entry indices, sorted)."""
+Line = tuple[int, int, bytes, list[int]]
+"""A matched line: (lines before it in the block, where it starts in the buffer, its bytes, the set's entry indices, sorted)."""
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,14 @@ def find_lines(table: PatternTable, block: Block) -> Found:
 def _each_line(table: PatternTable, block: Block) -> Found:
     """A small block asked line by line: what the prefilter would hand the set, without compiling it."""
     set_match = table.set.Match
+    found: list[Line] = []
+    start = block.start
     lines = block.buffer[block.start : block.end - 1].split(b"\n")
-    found = [(offset, raw, sorted(matched)) for offset, raw in enumerate(lines) if (matched := set_match(raw[:MAX_LINE]))]
+    for offset, raw in enumerate(lines):
+        matched = set_match(raw[:MAX_LINE])
+        if matched:
+            found.append((offset, start, raw, sorted(matched)))
+        start += len(raw) + 1
     return Found(found, len(lines))
 
 
@@ -233,7 +239,7 @@ def _candidates(table: PatternTable, search, buffer: bytes, pos: int, end: int, 
         raw = buffer[start:stop]
         matched = [i for i in sorted(set_match(raw[:MAX_LINE]) or ()) if i < kept]  # none when the match lies past the cap
         if matched:
-            found.append((line, raw, matched))
+            found.append((line, start, raw, matched))
             if dense is not None and matched[0] >= error:
                 errors_only += 1
                 if errors_only >= dense:
@@ -270,5 +276,5 @@ def _last_errors(table: PatternTable, buffer: bytes, pos: int, end: int, line: i
     for first, raw in kept[-ERROR_LINES_KEPT:]:
         line += buffer.count(b"\n", counted, first)
         counted = first
-        lines.append((line, raw, [table.error]))
+        lines.append((line, first, raw, [table.error]))
     return lines

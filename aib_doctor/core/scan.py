@@ -38,6 +38,8 @@ the main thread busy in Python, and a second thread would only wait for the inte
 SEARCH_THREADS = 2
 """RE2's automaton runs at about grep's speed on one core; two blocks searched at once use a second core when it is free."""
 _AHEAD = 2  # blocks in flight (one per search thread) while the oldest is recorded: memory is a few blocks
+CONTEXT_BYTES = 16 << 10
+"""How far back from the line that ends a build the timeline looks for the last line printed and its time."""
 
 
 @dataclass
@@ -76,11 +78,17 @@ class Scan:
         self.source = source
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
-        self._timeline = TimelineBuilder()
+        self._timeline = TimelineBuilder(whole_log=numbered)
+        self._tail = b""  # the whole lines of the source so far that reach into its last CONTEXT_BYTES
         self._errors: collections.deque[tuple[int, bytes, bool]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._next_line = 1
         self._kept: list[tuple[int, Block]] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
+
+    @property
+    def timeline(self) -> TimelineBuilder:
+        """The timeline so far (`watch` reads it between blocks)."""
+        return self._timeline
 
     def feed(self, block: Block) -> None:
         self._record(block, find_lines(self._table, block))
@@ -129,20 +137,34 @@ class Scan:
             else:
                 self._kept = None  # too long to be a paste: the physical-line pass alone
         if first <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
-            self._see_operation_id(block, _OPERATION_ID_LINES - first + 1)
-        for offset, raw, matched in found.lines:
-            self._line(first + offset, raw, matched, block.truncated)
+            self._see_first_lines(block, _OPERATION_ID_LINES - first + 1)
+        for offset, start, raw, matched in found.lines:
+            self._line(first + offset, raw, matched, block.truncated, block, start)
+        self._tail = self._context(block, block.end)
 
-    def _see_operation_id(self, block: Block, lines: int) -> None:
+    def _context(self, block: Block, end: int) -> bytes:
+        """The whole lines of the source before block.buffer[end] that reach into the CONTEXT_BYTES before it,
+        each cut at the line cap: the same bytes however the source was cut into blocks and reads."""
+        buffer, start = block.buffer, block.start
+        if end - start >= CONTEXT_BYTES:
+            context = buffer[buffer.rfind(b"\n", start, end - CONTEXT_BYTES) + 1 or start : end]
+        else:
+            joined = self._tail + buffer[start:end]
+            context = joined[joined.rfind(b"\n", 0, max(0, len(joined) - CONTEXT_BYTES)) + 1 :]
+        if len(context) > MAX_LINE:  # a line past the cap (cut by the splitter when it straddled reads)
+            context = b"\n".join(line[:MAX_LINE] for line in context.split(b"\n"))
+        return context
+
+    def _see_first_lines(self, block: Block, lines: int) -> None:
         pos = block.start
         for _ in range(lines):
             stop = block.buffer.find(b"\n", pos, block.end)
             if stop < 0:
                 return
-            self._timeline.see_operation_id(block.buffer[pos : min(stop, pos + 200)].decode("utf-8", "replace"))
+            self._timeline.see_first_line(block.buffer[pos : min(stop, pos + 200)].decode("utf-8", "replace"))
             pos = stop + 1
 
-    def _line(self, lineno: int, raw: bytes, matched: list[int], truncated: bool) -> None:
+    def _line(self, lineno: int, raw: bytes, matched: list[int], truncated: bool, block: Block, start: int) -> None:
         entries, not_an_error = self._table.entries, self._table.not_an_error
         text = None
         for index in matched:
@@ -158,6 +180,8 @@ class Scan:
             if entry.rule is not None:
                 self._rule_hit(index, entry, lineno, text)
             else:
+                if entry.marker == "failed" and self._timeline.awaits_end:
+                    self._timeline.see_end(lineno if self._numbered else None, text, self._context(block, start))
                 self._timeline.mark(entry.marker, lineno, text, entry.groups(text))
 
     def _evidence(self, lineno: int, text: str) -> Evidence:
@@ -216,6 +240,7 @@ class Scan:
             ]
             self._logical_pass(lines)
         errors = tuple(self._evidence(lineno, _line_text(raw, truncated)) for lineno, raw, truncated in self._errors)
+        self._timeline.see_log_end(self._next_line - 1 if self._numbered else None, self._tail)
         return ScanResult(self.source, self._hits, self._timeline, errors, self._numbered, tuple(lines))
 
 
