@@ -124,7 +124,7 @@ def load_cases(folder: Path) -> list[Case]:
     for path in sorted((folder / "cases").glob("*.y*ml")):
         document, lines = _document(path)
         if not isinstance(document, dict) or set(document) - {"fires", "quiet"}:
-            raise RulePackError(f"{path}:1: a case file holds 'fires' and 'quiet' lists")
+            raise RulePackError(f"{path}:{lines.get('start', 1)}: a case file holds 'fires' and 'quiet' lists")
         for expectation in ("fires", "quiet"):
             for index, case in enumerate(document.get(expectation) or []):
                 origin = f"{path}:{lines.get((expectation, index), 1)}"
@@ -142,7 +142,7 @@ def _items(path: Path) -> list[tuple[int, Any]]:
     if document is None:
         return []
     if not isinstance(document, list):
-        raise RulePackError(f"{path}:1: a rule file is a YAML list of rules (each item starting with '- id: ...')")
+        raise RulePackError(f"{path}:{lines.get('start', 1)}: a rule file is a YAML list of rules (each item starting with '- id: ...')")
     return [(lines.get(index, 1), record) for index, record in enumerate(document)]
 
 
@@ -158,9 +158,9 @@ def _document(path: Path) -> tuple[Any, dict]:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise RulePackError(f"{path}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    lines: dict = {}
+    lines: dict = {"start": root.start_mark.line + 1} if root is not None else {}
     if isinstance(root, yaml.SequenceNode):
-        lines = {index: node.start_mark.line + 1 for index, node in enumerate(root.value)}
+        lines |= {index: node.start_mark.line + 1 for index, node in enumerate(root.value)}
     elif isinstance(root, yaml.MappingNode):
         for key, value in root.value:
             if isinstance(value, yaml.SequenceNode):
