@@ -68,9 +68,9 @@ def diagnose(
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
     # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
-    if cause is None and (state == "failed" or (state == "unknown" and pasted)):
+    if cause is None and state in ("failed", "unknown"):
         # No signature or code: the category's vocabulary, when the text has error content at all.
-        guess = guess_category(vocabulary or load_vocabulary(), texts)
+        guess = guess_category(vocabulary or load_vocabulary(), _without_explained_lines(texts, fired))
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
@@ -161,6 +161,14 @@ def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
         if evidence:
             kept.append(replace(f, evidence=evidence))
     return kept
+
+
+def _without_explained_lines(texts, fired: list[Fired]):
+    """The texts less the lines a benign rule explained (a cleanup retry is not the error to guess from)."""
+    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    if not benign:
+        return texts
+    return [(source, tuple((n, t) for n, t in lines if (source, n) not in benign)) for source, lines in texts]
 
 
 def _finding(fired: Fired, facts: dict[str, str]) -> Finding:

@@ -30,11 +30,18 @@ EVIDENCE_LINES = 3
 ERROR_CONTENT = re.compile(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
-    r"exceeded|expired|rejected|unavailable|not available|not supported|no more)\b"
+    r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
+    r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
+    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic)\b"
 )
 
 
-NOT_AN_ERROR = re.compile(r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b")
+# Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
+# timeout, and Packer echoing the command it is about to run (the script's own text, not its output).
+NOT_AN_ERROR = re.compile(
+    r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
+    r"retryable error|will retry|\bretrying\b|up to timeout|found command:|starting remote command:"
+)
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"

@@ -30,7 +30,7 @@ _CODE_FIELDS = {"bare", "coded", "status"}
 # (Code: X), ErrorCode: X, provisioningErrorCode: X, Error Code: X, "X" as the first word of "X: message".
 _CODE_CONTEXT = (
     r"(?i:\bcode\\?\"?\s*[=:]\s*\\*\"?|\(code:?\s*|errorcode\\?\"?\s*[=:]?\s*\\*\"?|"
-    r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|^\s*)"
+    r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|->\s*|^\s*)"
 )
 # A status where statuses stand: StatusCode=403, Status: 403, (CODE: 409), HTTP/1.1 403, "unexpected status 409",
 # "Response 403", "(403) Forbidden" / "(409 Conflict)".
