@@ -73,7 +73,14 @@ def _console(stderr: bool = False) -> Console:
 stderr = _console(stderr=True)
 
 # Metavars say what to type: TEXT, PATH, FOLDER; a flag has none.
-OutputOption = typer.Option(Format.text, "--output", "-o", metavar="text|json|markdown", help="Report format.", case_sensitive=False)
+OutputOption = typer.Option(
+    Format.text,
+    "--output",
+    "-o",
+    metavar="text|json|markdown|github|azure-devops",
+    help="Report format; github and azure-devops add CI annotations (workflow / logging commands) before the text.",
+    case_sensitive=False,
+)
 RulesOption = typer.Option(
     None,
     "--rules",
@@ -371,23 +378,42 @@ class FailOn(str, Enum):
 @command
 def lint(
     ctx: typer.Context,
-    path: str = typer.Argument(
-        ..., metavar="PATH", help="An imageTemplate JSON, `az image builder show` output, or an ARM template (`az bicep build` output for Bicep)."
+    paths: list[str] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        help="One or more: an imageTemplate JSON, `az image builder show` output, or an ARM template (`az bicep build` output for Bicep).",
     ),
-    output: LintFormat = typer.Option(LintFormat.text, "--output", "-o", metavar="text|json|markdown|sarif", case_sensitive=False, help="Report format."),
+    output: LintFormat = typer.Option(
+        LintFormat.text,
+        "--output",
+        "-o",
+        metavar="text|json|markdown|sarif|github|azure-devops",
+        case_sensitive=False,
+        help="Report format: sarif for code scanning (one run for every file), github / azure-devops for CI annotations on each file and line.",
+    ),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning", case_sensitive=False, help="Exit 1 on errors only, or on warnings too."),
     online: bool = typer.Option(False, "--online", metavar="", help="Also check identity, roles, source, gallery and providers in Azure."),
     subscription: str = SubscriptionOption,
 ) -> ExitCode:
-    """Check a template before submitting it: the failures documented for Image Builder that show in the template.
+    """Check templates before submitting them: the failures documented for Image Builder that show in the template.
 
     \b
     Examples:
       aib-doctor lint image-template.json
       az bicep build -f image.bicep --stdout > image.json && aib-doctor lint image.json -o sarif > lint.sarif
-      aib-doctor lint image-template.json --online --fail-on warning
+      aib-doctor lint templates/*.json -o github --fail-on warning
+      aib-doctor lint image-template.json --online
     """
-    from aib_doctor.lint import lint_text, template_checks
+    from aib_doctor.lint import template_checks
+
+    results = [_lint_file(path, online, subscription) for path in paths]
+    sys.stdout.write(render_lint(results, output, template_checks()))
+    failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
+    return ExitCode.DIAGNOSED if any(i.severity in failing for result in results for i in result.findings) else ExitCode.OK
+
+
+def _lint_file(path: str, online: bool, subscription: str | None):
+    from aib_doctor.lint import lint_text
 
     target = Path(path)
     if not target.is_file():
@@ -402,9 +428,7 @@ def lint(
         from aib_doctor.lint.preflight import preflight_document
 
         result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
-    sys.stdout.write(render_lint(result, output, template_checks()))
-    failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
+    return result
 
 
 def _progress():
