@@ -9,6 +9,7 @@ what is under test; the package's own files and entry point are).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -70,3 +71,37 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(dist, tmp_path):
     result = subprocess.run([str(script), "analyze", str(log), "-o", "json"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["primary"]["name"] == "deprovision.sysprep-timing"
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(instruction, arguments) of each Dockerfile line, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return [tuple(line.split(None, 1)) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_container_image_is_slim_and_runs_as_a_user():
+    instructions = _dockerfile()
+    assert all(args.startswith("python:") and "-slim" in args.split()[0] for op, args in instructions if op == "FROM")
+    final = instructions[max(i for i, (op, _) in enumerate(instructions) if op == "FROM") :]
+    user = [args for op, args in final if op == "USER"]
+    assert user and not user[-1].startswith(("root", "0")), "the final stage runs as a user, not root"
+    assert ("ENTRYPOINT", '["aib-doctor"]') in final
+
+
+def test_the_files_the_dockerfile_copies_are_enough_to_build_the_wheel(tmp_path):
+    """Docker is not needed to check its build stage: the same files, the same `pip wheel`, offline."""
+    copied = [name for args in (a for op, a in _dockerfile() if op == "COPY" and not a.startswith("--from")) for name in args.split()[:-1]]
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in copied:
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, source / name)
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert "*" in ignored and {f"!{name.rstrip('/')}" for name in copied} <= {entry.rstrip("/") for entry in ignored}
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(tmp_path / "wheels"), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "wheels").glob("*.whl")
+    assert any(name.startswith(RULE_DATA[0]) for name in zipfile.ZipFile(wheel).namelist())
