@@ -97,7 +97,9 @@ class AuthMode(str, Enum):
 
 
 GroupOption = typer.Option(..., "--resource-group", "-g", metavar="TEXT", help="The template's resource group.")
-SubscriptionOption = typer.Option(None, "--subscription", metavar="TEXT", help="Else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default.")
+SubscriptionOption = typer.Option(
+    None, "--subscription", metavar="TEXT", envvar="AZURE_SUBSCRIPTION_ID", help="Else the config file, else the Azure CLI's default."
+)
 AuthOption = typer.Option(
     AuthMode.auto,
     "--auth-mode",
@@ -327,7 +329,9 @@ Examples:
 @command
 def check(
     ctx: typer.Context,
-    subscription: list[str] = typer.Option(None, "--subscription", metavar="TEXT", help="Repeatable. Else AZURE_SUBSCRIPTION_ID or the CLI default."),
+    subscription: list[str] = typer.Option(
+        None, "--subscription", metavar="TEXT", envvar="AZURE_SUBSCRIPTION_ID", help="Repeatable. Else the config file, else the Azure CLI's default."
+    ),
     all_subscriptions: bool = typer.Option(False, "--all-subscriptions", metavar="", help="Every subscription the identity can see."),
     resource_group: list[str] = typer.Option(None, "--resource-group", "-g", metavar="TEXT", help="Repeatable: only these groups."),
     template_names: list[str] = typer.Option(None, "--template", metavar="TEXT", help="Repeatable: only these templates."),

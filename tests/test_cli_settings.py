@@ -27,11 +27,13 @@ def fleet_calls(monkeypatch, tmp_path):
     calls = []
 
     def fake(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode, catalog=None):
-        calls.append({"state": state, "notify": notify_url, "auth_mode": auth_mode, "rules": [r.id for r in catalog or ()]})
+        calls.append(
+            {"state": state, "notify": notify_url, "auth_mode": auth_mode, "rules": [r.id for r in catalog or ()], "subscriptions": scope.subscriptions}
+        )
         return CheckResult(discovery="test")
 
     monkeypatch.setattr("aib_doctor.fleet.run.run_fleet_check", fake)
-    for name in ("AIB_DOCTOR_NOTIFY", "AIB_DOCTOR_STATE", "AIB_DOCTOR_AUTH_MODE", "AIB_DOCTOR_RULES"):
+    for name in ("AIB_DOCTOR_NOTIFY", "AIB_DOCTOR_STATE", "AIB_DOCTOR_AUTH_MODE", "AIB_DOCTOR_RULES", "AZURE_SUBSCRIPTION_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AIB_DOCTOR_CONFIG", str(tmp_path / "config.toml"))
     (tmp_path / "config.toml").write_text("")
@@ -92,6 +94,17 @@ def test_precedence_flag_over_env_over_file_over_default(fleet_calls, monkeypatc
     assert (
         fleet_calls[-1]["auth_mode"] == "auto" and fleet_calls[-1]["notify"] == "https://hooks.example.test/flag" and fleet_calls[-1]["state"] == Path("here")
     )
+
+
+def test_the_subscription_from_the_environment_beats_the_file(fleet_calls, monkeypatch, tmp_path):
+    (tmp_path / "config.toml").write_text('subscription = "sub-from-file"\n')
+    runner.invoke(app, ["check"])
+    assert fleet_calls[-1]["subscriptions"] == ("sub-from-file",)
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "sub-from-env")
+    runner.invoke(app, ["check"])
+    assert fleet_calls[-1]["subscriptions"] == ("sub-from-env",)
+    runner.invoke(app, ["check", "--subscription", "a", "--subscription", "b"])
+    assert fleet_calls[-1]["subscriptions"] == ("a", "b")
 
 
 def test_state_and_rules_from_the_environment(fleet_calls, monkeypatch):
