@@ -60,7 +60,8 @@ def diagnose(
     state = build_state(status)
     pasted = not any(s.source == "customization.log" for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
-    if state is None and pasted and ends_in_success(text_lines(texts)):
+    causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
+    if state is None and pasted and ends_in_success(text_lines(texts), causes):
         state = "succeeded"  # a paste whose errors were retried: it says so at its end
     if state is None:
         log_failed = builder.failed or any(f.rule.severity == "error" and f.rule.category != "benign" for f in fired)

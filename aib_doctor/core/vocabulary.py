@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -166,9 +166,11 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     )
 
 
-def ends_in_success(lines: Sequence[tuple[str, int | None, str]]) -> bool:
-    """The text reports success after its last error: the errors were retried, or harmless."""
-    return _last(lines, SUCCESS.search) > _last(lines, _is_error)
+def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
+    """The text reports success after its last error (error words, or a line in `failures`, where a rule
+    found a cause): the errors were retried, or harmless."""
+    last_error = max(_last(lines, _is_error), max((i for i, (s, n, _) in enumerate(lines) if (s, n) in failures), default=-1))
+    return _last(lines, SUCCESS.search) > last_error
 
 
 def _is_error(text: str) -> bool:
