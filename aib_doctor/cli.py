@@ -61,6 +61,23 @@ app = typer.Typer(
 )
 
 
+class PlainHelpCommand(typer.core.TyperCommand):
+    """Arguments in the usage line and the help as click writes them (`PATH`, `[ID]`), not as `{PATH}` and `PATH <str>`."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        arguments = [param.metavar or param.name.upper() for param in self.get_params(ctx) if param.param_type_name == "argument"]
+        return [self.options_metavar, *arguments] if self.options_metavar else arguments
+
+    def format_options(self, ctx, formatter) -> None:
+        params = self.get_params(ctx)
+        arguments = [(p.metavar or p.name.upper(), getattr(p, "help", None) or "") for p in params if p.param_type_name == "argument"]
+        options = [record for p in params if p.param_type_name == "option" and (record := p.get_help_record(ctx))]
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 def _no_color() -> bool:
     """https://no-color.org: any non-empty NO_COLOR turns off colour and every other style (bold, dim) too."""
     return bool(os.environ.get("NO_COLOR"))
@@ -210,7 +227,7 @@ def _catalog(rules: list[Path] | None) -> Catalog:
     return with_packs(load_catalog(), rules)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 @command
 def analyze(
     ctx: typer.Context,
@@ -235,7 +252,7 @@ def analyze(
     return exit_code_for(report)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 @command
 def template(
     ctx: typer.Context,
@@ -271,7 +288,7 @@ def template(
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
 
-@app.command("fetch-log")
+@app.command("fetch-log", cls=PlainHelpCommand)
 @command
 def fetch_log(
     ctx: typer.Context,
@@ -325,7 +342,7 @@ Examples:
   aib-doctor check --subscription SUB --prometheus /var/lib/node_exporter/aib.prom -o json"""
 
 
-@app.command(help=CHECK_HELP)
+@app.command(help=CHECK_HELP, cls=PlainHelpCommand)
 @command
 def check(
     ctx: typer.Context,
@@ -378,7 +395,7 @@ class FailOn(str, Enum):
     warning = "warning"
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 @command
 def lint(
     ctx: typer.Context,
@@ -446,7 +463,7 @@ def _progress():
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand)
 @command
 def rules(
     ctx: typer.Context,
