@@ -77,3 +77,24 @@ def test_lint_annotations_point_at_file_and_line_and_exit_code_covers_every_file
     ]
     assert runner.invoke(app, ["lint", str(TEMPLATE), "--fail-on", "warning", "-o", "azure-devops"]).exit_code == 0  # info never fails
     assert runner.invoke(app, ["lint", str(TEMPLATE), str(broken)]).exit_code == 2
+
+
+def test_check_annotates_each_new_failure_and_each_template_it_could_not_diagnose():
+    from conftest import diagnose_source
+
+    from aib_doctor.model import CheckResult, Outcome, TemplateSummary
+    from aib_doctor.render import Format, render_check
+
+    report = diagnose_source("customization.log", (FIXTURES / "logs" / "windows-sysprep-timing-failed.log").read_text(encoding="utf-8"))
+    web = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/web01", "web01", "rg", "s")
+    db = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/db01", "db01", "rg", "s")
+    result = CheckResult(
+        [Outcome(web, "new_failure", "failed", report), Outcome(db, "still_failing", "failed", error="log unavailable: 403")],
+        "Resource Graph",
+    )
+    lines = render_check(result, Format.github).splitlines()
+    assert lines[0].startswith("::error title=Image Builder build failed%3A rg/web01::AIB012 deprovision.sysprep-timing: Sysprep ran before")
+    assert lines[1] == "::warning title=aib-doctor could not diagnose rg/db01::log unavailable: 403"
+    assert lines[2].startswith("aib-doctor check: 2 templates")
+    devops = render_check(result, Format.azure_devops).splitlines()
+    assert devops[0].startswith("##vso[task.logissue type=error;code=AIB012]Image Builder build failed: rg/web01: AIB012 ")
