@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 from conftest import FIXTURES
 from typer.testing import CliRunner
 
@@ -17,7 +18,7 @@ from aib_doctor.cli import app
 from aib_doctor.model import CheckResult
 
 runner = CliRunner()
-COMMANDS = ["analyze", "template", "fetch-log", "check", "lint", "rules"]
+COMMANDS = sorted(typer.main.get_command(app).commands)  # every command, including ones added later
 SCRIPT = Path(sys.executable).with_name("aib-doctor")
 
 
