@@ -10,8 +10,11 @@ import inspect
 import json
 import os
 import sys
+import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
@@ -286,6 +289,92 @@ def template(
         stderr.print(f"aib-doctor: {note}", markup=False)
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
+
+
+@app.command(cls=PlainHelpCommand)
+@command
+def watch(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
+    resource_group: str = GroupOption,
+    subscription: str = SubscriptionOption,
+    interval: float = typer.Option(30.0, "--interval", metavar="SECONDS", min=1.0, help="Seconds between polls."),
+    start: bool = typer.Option(False, "--start", metavar="", help="Start a run of the template first, then follow it."),
+    auth_mode: AuthMode = AuthOption,
+    output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
+) -> ExitCode:
+    """Follow a running build live: phase, customizer, elapsed time against the timeout, new log lines; then its report.
+
+    Ctrl-C stops watching and leaves the build running (exit 130).
+
+    \b
+    Examples:
+      aib-doctor watch win2022-golden -g rg-images
+      aib-doctor watch win2022-golden -g rg-images --start --interval 15
+      aib-doctor watch win2022-golden -g rg-images -o json > report.json
+    """
+    from aib_doctor.azure import connect
+    from aib_doctor.azure.templates import ArmTemplateSource
+    from aib_doctor.template.watch import Watch
+
+    catalog = _catalog(rules)
+    table = pattern_table(catalog)
+    source = ArmTemplateSource(connect(subscription), auth_mode.value)
+    clock, sleep = WATCH_TIME
+    watcher = Watch(source, resource_group, name, catalog, table, clock, sleep, interval, start)
+    try:
+        with _watch_display(output) as show:
+            result = watcher.run(show)
+    except KeyboardInterrupt:
+        stderr.print("aib-doctor: stopped watching; the build goes on in Azure", markup=False)
+        return ExitCode.INTERRUPTED
+    for note in result.notes:
+        stderr.print(f"aib-doctor: {note}", markup=False)
+    emit(result.report, output)
+    return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+WATCH_TIME = (_utc_now, time.sleep)
+"""watch's clock and sleep; the tests hand in their own and never sleep."""
+
+
+@contextmanager
+def _watch_display(fmt: Format):
+    """A `show(poll)` callable: a live panel on a terminal; else one plain line per change (stdout for text, stderr
+    for JSON and Markdown, whose report must stay alone on stdout)."""
+    from aib_doctor.render.watch_view import watch_lines, watch_panel
+
+    out = _console()
+    previous = None
+    if fmt is Format.text and out.is_terminal:
+        from rich.live import Live
+
+        recent: list[str] = []
+        with Live(console=out, auto_refresh=False, transient=True) as live:
+
+            def show(poll):
+                for line in [*poll.notes, *(f"warning: {w}" for w in poll.warnings)]:
+                    live.console.print(line, markup=False)
+                recent[:] = (recent + list(poll.lines))[-8:]
+                live.update(watch_panel(poll, recent), refresh=True)
+
+            yield show
+        return
+    stream = sys.stdout if fmt is Format.text else sys.stderr
+
+    def show(poll):
+        nonlocal previous
+        for line in watch_lines(poll, previous):
+            stream.write(line + "\n")
+        stream.flush()
+        previous = poll
+
+    yield show
 
 
 @app.command("fetch-log", cls=PlainHelpCommand)

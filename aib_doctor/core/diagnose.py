@@ -14,6 +14,7 @@ from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
+from aib_doctor.core.timing import fire_timeline_rules
 from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, guess_category, load_vocabulary, text_lines
 from aib_doctor.lint import check_info, lint_document
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
@@ -56,8 +57,10 @@ def diagnose(
     `preflight` issues found online join them."""
     logs = [s for s in scans if s.source in ("customization.log", "input")]
     builder = logs[0].timeline if logs else TimelineBuilder()
-    fired = _without_benign_lines([hit for rule in catalog if (hit := _fire(rule, table, scans))])
     state = build_state(status)
+    fired = [hit for rule in catalog if (hit := _fire(rule, table, scans))]
+    log_source = logs[0].source if logs else "input"
+    fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
     pasted = not any(s.source == "customization.log" for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
     causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
@@ -150,7 +153,7 @@ def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired
 def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     """A line a benign rule explains (cleanup retries, "Will retry") is no evidence of a failure: other
     rules lose it, and a rule left with no evidence does not fire."""
-    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = _benign_lines(fired)
     if not benign:
         return fired
     kept = []
@@ -164,9 +167,13 @@ def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     return kept
 
 
+def _benign_lines(fired: list[Fired]) -> set[tuple[str, int]]:
+    return {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+
+
 def _without_explained_lines(texts, fired: list[Fired]):
     """The texts less the lines a benign rule explained (a cleanup retry is not the error to guess from)."""
-    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = _benign_lines(fired)
     if not benign:
         return texts
     return [(source, tuple((n, t) for n, t in lines if (source, n) not in benign)) for source, lines in texts]

@@ -32,6 +32,8 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
+CONTEXT_BYTES = 16 << 10
+"""How far back from the line that ends a build the timeline looks for the last line printed and its time."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,18 @@ class Scan:
         self.source = source
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
-        self._timeline = TimelineBuilder()
+        self._timeline = TimelineBuilder(whole_log=numbered)
+        self._tail = b""  # the end of the previous block: the lines before an end line at a block's start
+        self._at: tuple[bytes, int] = (b"", 0)  # the block and the offset of the line being matched
         self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
         self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
+
+    @property
+    def timeline(self) -> TimelineBuilder:
+        """The timeline so far (`watch` reads it between blocks)."""
+        return self._timeline
 
     def feed(self, block: Block) -> None:
         data = block.data
@@ -145,7 +154,7 @@ class Scan:
                 self._kept = None  # too long to be a paste: the physical-line pass alone
         if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
             for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
-                self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))
+                self._timeline.see_first_line(raw[:200].decode("utf-8", "replace"))
         search = self._table.prefilter.search
         lineno, counted, pos = block.first_line, 0, 0
         while True:
@@ -156,9 +165,17 @@ class Scan:
             end = data.find(b"\n", m.start())  # a block always ends with a newline
             lineno += data.count(b"\n", counted, start)
             counted = start
+            self._at = (data, start)
             self._line(lineno, data[start:end], lineno in block.truncated)
             pos = end + 1
         self._lines = block.first_line + data.count(b"\n") - 1
+        self._tail = _lines_before(data, len(data))
+
+    def _before(self) -> bytes:
+        """Whole lines (up to CONTEXT_BYTES and the previous block's tail) before the line being matched."""
+        data, start = self._at
+        before = _lines_before(data, start)
+        return self._tail + before if len(before) == start else before
 
     def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
         text, cut = decode_line(raw, MAX_LINE)
@@ -173,6 +190,8 @@ class Scan:
                 if not _NOT_AN_ERROR.search(text):
                     self._errors.append((lineno, text))  # redacted in result(): most are pushed out
             else:
+                if entry.marker == "failed" and self._timeline.awaits_end:
+                    self._timeline.see_end(lineno if self._numbered else None, text, self._before())
                 m = entry.regex.search(text)
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
@@ -229,7 +248,13 @@ class Scan:
             lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
             self._logical_pass(lines)
         errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
+        self._timeline.see_log_end(self._lines if self._numbered else None, self._tail)
         return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines))
+
+
+def _lines_before(data: bytes, end: int) -> bytes:
+    """The whole lines of data[:end] that start within CONTEXT_BYTES of end."""
+    return data[data.rfind(b"\n", 0, max(0, end - CONTEXT_BYTES)) + 1 : end]
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

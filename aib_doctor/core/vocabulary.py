@@ -37,16 +37,18 @@ ERROR_CONTENT = re.compile(
 
 
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
-# timeout, and Packer echoing the command it is about to run (the script's own text, not its output).
+# timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
 NOT_AN_ERROR = re.compile(
     r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
-    r"retryable error|will retry|\bretrying\b|up to timeout|found command:|starting remote command:"
+    r"retryable error|will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
+    # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
+    r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
-    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS)\b)"
+    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected)\b|Connected to (?:WinRM|SSH)!)"
 )
 
 
