@@ -60,7 +60,7 @@ app = typer.Typer(
     # Plain click help: metavars say what to type (TEXT, PATH, a flag has none), no styles, and no rich import to print it.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
 
 
@@ -230,7 +230,7 @@ def _catalog(rules: list[Path] | None) -> Catalog:
     return with_packs(load_catalog(), rules)
 
 
-@app.command(cls=PlainHelpCommand)
+@app.command(cls=PlainHelpCommand, short_help="Explain a log, error text, template JSON or bundle, offline.")
 @command
 def analyze(
     ctx: typer.Context,
@@ -255,7 +255,7 @@ def analyze(
     return exit_code_for(report)
 
 
-@app.command(cls=PlainHelpCommand)
+@app.command(cls=PlainHelpCommand, short_help="Diagnose a template and its newest log, from Azure.")
 @command
 def template(
     ctx: typer.Context,
@@ -291,7 +291,7 @@ def template(
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
 
-@app.command(cls=PlainHelpCommand)
+@app.command(cls=PlainHelpCommand, short_help="Follow a running build live, then report on it.")
 @command
 def watch(
     ctx: typer.Context,
@@ -377,7 +377,7 @@ def _watch_display(fmt: Format):
     yield show
 
 
-@app.command("fetch-log", cls=PlainHelpCommand)
+@app.command("fetch-log", cls=PlainHelpCommand, short_help="Download a template's log, or a redacted bundle.")
 @command
 def fetch_log(
     ctx: typer.Context,
@@ -431,7 +431,7 @@ Examples:
   aib-doctor check --subscription SUB --prometheus /var/lib/node_exporter/aib.prom -o json"""
 
 
-@app.command(help=CHECK_HELP, cls=PlainHelpCommand)
+@app.command(help=CHECK_HELP, cls=PlainHelpCommand, short_help="Fleet check for cron: report only what is new.")
 @command
 def check(
     ctx: typer.Context,
@@ -484,7 +484,7 @@ class FailOn(str, Enum):
     warning = "warning"
 
 
-@app.command(cls=PlainHelpCommand)
+@app.command(cls=PlainHelpCommand, short_help="Check templates before submitting them.")
 @command
 def lint(
     ctx: typer.Context,
@@ -552,7 +552,7 @@ def _progress():
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
 
 
-@app.command(cls=PlainHelpCommand)
+@app.command(cls=PlainHelpCommand, short_help="List the known errors and checks, or show one.")
 @command
 def rules(
     ctx: typer.Context,
