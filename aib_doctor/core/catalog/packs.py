@@ -58,12 +58,18 @@ def load_pack(folder: Path) -> list[Rule]:
         raise RulePackError(f"{folder}: no *.yaml rule files")
     rules = []
     for path in files:
-        for line, record in _items(path):
-            rules.append(_pack_rule(f"{path}:{line}", record))
+        for line, record, field_lines in _items(path):
+            rules.append(_pack_rule(path, line, record, field_lines))
     return rules
 
 
-def _pack_rule(origin: str, record: Any) -> Rule:
+_ORIGIN = "\0"
+"""Stands for file:line in the catalog's message until the line of the field it names is known."""
+_FIELD_ALIASES = {"detail": "details", "pattern": "match"}
+
+
+def _pack_rule(path: Path, line: int, record: Any, field_lines: dict[str, int]) -> Rule:
+    origin = f"{path}:{line}"
     if isinstance(record, dict):
         rule_id, name = str(record.get("id", "")), str(record.get("name", ""))
         matched = PACK_ID.match(rule_id)
@@ -72,9 +78,12 @@ def _pack_rule(origin: str, record: Any) -> Rule:
         if not name.startswith(matched["prefix"].lower() + "."):
             raise RulePackError(f"{origin}: {rule_id}: name {name!r} must start with {matched['prefix'].lower()}. (the id's prefix)")
     try:
-        return _rule(origin, record, PACK_ID)
+        return _rule(_ORIGIN, record, PACK_ID)
     except CatalogError as exc:
-        raise RulePackError(str(exc)) from None
+        message = str(exc)
+        named = sorted((found.start(), _FIELD_ALIASES.get(found[0], found[0])) for found in re.finditer(r"[A-Za-z_]+", message))
+        line = next((field_lines[field] for _, field in named if field in field_lines), line)
+        raise RulePackError(message.replace(_ORIGIN, f"{path}:{line}", 1)) from None
     except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong type, e.g. priority: high
         raise RulePackError(f"{origin}: a field has the wrong type ({exc})") from None
 
@@ -137,17 +146,19 @@ def load_cases(folder: Path) -> list[Case]:
     return cases
 
 
-def _items(path: Path) -> list[tuple[int, Any]]:
+def _items(path: Path) -> list[tuple[int, Any, dict[str, int]]]:
+    """Each rule record with its line and the line of each of its fields."""
     document, lines = _document(path)
     if document is None:
         return []
     if not isinstance(document, list):
         raise RulePackError(f"{path}:{lines.get('start', 1)}: a rule file is a YAML list of rules (each item starting with '- id: ...')")
-    return [(lines.get(index, 1), record) for index, record in enumerate(document)]
+    return [(lines.get(index, 1), record, lines.get(("fields", index), {})) for index, record in enumerate(document)]
 
 
 def _document(path: Path) -> tuple[Any, dict]:
-    """The parsed file and the line of each top-level item (list index, or (key, index) for a mapping of lists)."""
+    """The parsed file and the line of each top-level item (list index, or (key, index) for a mapping of lists), and of
+    each field of a list item that is a mapping (("fields", index) -> {field: line})."""
     try:
         text = path.read_text(encoding="utf-8")
         document = yaml.load(text, Loader=_LOADER)
@@ -161,6 +172,9 @@ def _document(path: Path) -> tuple[Any, dict]:
     lines: dict = {"start": root.start_mark.line + 1} if root is not None else {}
     if isinstance(root, yaml.SequenceNode):
         lines |= {index: node.start_mark.line + 1 for index, node in enumerate(root.value)}
+        for index, node in enumerate(root.value):
+            if isinstance(node, yaml.MappingNode):
+                lines[("fields", index)] = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
     elif isinstance(root, yaml.MappingNode):
         for key, value in root.value:
             if isinstance(value, yaml.SequenceNode):
