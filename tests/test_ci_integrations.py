@@ -198,3 +198,26 @@ def test_the_hook_runs_lint_on_the_files_pre_commit_passes(hook, tmp_path):
     assert clean.returncode == 0, clean.stdout + clean.stderr
     both = subprocess.run([*command, "aib-ubuntu.json", "image-template.json"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert both.returncode == 1 and "image-template.json:13 /properties/buildTimeoutInMinutes: error TPL002" in both.stdout
+
+
+# --- schemas ------------------------------------------------------------------------------------------------------
+
+
+def _schema_check(schema: str, path: Path) -> subprocess.CompletedProcess:
+    """check-jsonschema with the schema it ships (SchemaStore's), so no network is needed."""
+    tool = Path(sys.executable).with_name("check-jsonschema")
+    return subprocess.run([str(tool), "--builtin-schema", schema, str(path)], capture_output=True, text=True, timeout=120)
+
+
+def test_the_action_matches_the_action_metadata_schema():
+    result = _schema_check("vendor.github-actions", ROOT / "action.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_devops_template_expands_to_valid_pipeline_steps(tmp_path):
+    """The schema does not model compile-time `${{ if }}` insertions, so each expansion is checked, as a pipeline would see it."""
+    for number, parameters in enumerate([{"templates": TEMPLATES}, {"templateName": "win", "resourceGroup": "rg", "azureSubscription": "arm"}]):
+        path = tmp_path / f"expanded-{number}.yml"
+        path.write_text(yaml.safe_dump({"steps": _devops_steps(**parameters)}, sort_keys=False))
+        result = _schema_check("vendor.azure-pipelines", path)
+        assert result.returncode == 0, result.stdout + result.stderr
