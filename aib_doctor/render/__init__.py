@@ -26,6 +26,10 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    github = "github"
+    """GitHub Actions annotations (workflow commands), then the text."""
+    azure_devops = "azure-devops"
+    """Azure DevOps logging commands (##vso[task.logissue]), then the text."""
 
 
 class LintFormat(str, Enum):
@@ -33,6 +37,8 @@ class LintFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     sarif = "sarif"
+    github = "github"
+    azure_devops = "azure-devops"
 
 
 def render(report: Report, fmt: Format) -> str:
@@ -49,6 +55,11 @@ def render(report: Report, fmt: Format) -> str:
             from aib_doctor.render.markdown_report import render_markdown
 
             return render_markdown(report)
+        case Format.github | Format.azure_devops:
+            from aib_doctor.render.annotations import report_annotations
+            from aib_doctor.render.text_report import render_text
+
+            return report_annotations(report, fmt.value, render_text(report).plain)
         case _:
             assert_never(fmt)
 
@@ -67,36 +78,49 @@ def render_check(result: CheckResult, fmt: Format) -> str:
             from aib_doctor.render.check_report import render_check_markdown
 
             return render_check_markdown(result)
+        case Format.github | Format.azure_devops:
+            from aib_doctor.render.annotations import check_annotations
+            from aib_doctor.render.check_report import render_check_text
+
+            return check_annotations(result, fmt.value, render_check_text(result))
         case _:
             assert_never(fmt)
 
 
-def render_lint(result: LintResult, fmt: LintFormat, checks: Mapping[str, Check]) -> str:
-    """`checks` describes the checks the findings came from (SARIF lists them as its rules)."""
+def render_lint(results: Sequence[LintResult], fmt: LintFormat, checks: Mapping[str, Check]) -> str:
+    """One or more files' results. `checks` describes the checks the findings came from (SARIF lists them as its rules).
+    JSON is one object for one file and a list of them for several; SARIF is one run for all."""
     match fmt:
         case LintFormat.text:
             from aib_doctor.render.lint_report import render_lint_text
 
-            return render_lint_text(result)
+            return "".join(render_lint_text(result) for result in results)
         case LintFormat.json:
-            from aib_doctor.render.lint_report import render_lint_json
+            import json
 
-            return render_lint_json(result)
+            from aib_doctor.render.lint_report import lint_dict, render_lint_json
+
+            return render_lint_json(results[0]) if len(results) == 1 else json.dumps([lint_dict(r) for r in results], indent=2) + "\n"
         case LintFormat.markdown:
             from aib_doctor.render.lint_report import render_lint_markdown
 
-            return render_lint_markdown(result)
+            return "\n".join(render_lint_markdown(result) for result in results)
         case LintFormat.sarif:
             from aib_doctor.render.lint_report import render_lint_sarif
 
-            return render_lint_sarif(result, checks)
+            return render_lint_sarif(results, checks)
+        case LintFormat.github | LintFormat.azure_devops:
+            from aib_doctor.render.annotations import lint_annotations
+            from aib_doctor.render.lint_report import lint_summary
+
+            return lint_annotations(results, fmt.value, [lint_summary(result) for result in results])
         case _:
             assert_never(fmt)
 
 
 def render_rule(item: Described, fmt: Format) -> str:
     match fmt:
-        case Format.text:
+        case Format.text | Format.github | Format.azure_devops:  # a rule is no problem to annotate: CI logs get the text
             from aib_doctor.render.rules_report import rule_text
 
             return rule_text(item)
@@ -114,7 +138,7 @@ def render_rule(item: Described, fmt: Format) -> str:
 
 def render_rules(items: Sequence[Described], fmt: Format) -> str:
     match fmt:
-        case Format.text:
+        case Format.text | Format.github | Format.azure_devops:  # nothing to annotate in a listing
             from aib_doctor.render.rules_report import rules_text
 
             return rules_text(items)
