@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import re2
 
 from aib_doctor.core.catalog import Catalog
-from aib_doctor.core.logical import loosen
+from aib_doctor.core.literals import Literals, may_match, required_literals
 from aib_doctor.core.logstream import MAX_LINE, Block
 from aib_doctor.core.timeline import MARKERS
 from aib_doctor.model import Rule
@@ -53,6 +53,11 @@ class Entry:
     rule: Rule | None = None
     role: str = ""
     marker: str = ""
+    literals: Literals | None = None
+    """What a line it matches contains (core.literals): a short text is matched only with the entries it may match."""
+    loose: str = ""
+    """A rule pattern's form for logical text; empty for markers."""
+    loose_literals: Literals | None = None
 
     @functools.cached_property
     def regex(self) -> re.Pattern:
@@ -89,10 +94,12 @@ class PatternTable:
     """All patterns of a catalog compiled once: prefilters and sets; Python forms on first use."""
 
     def __init__(self, catalog: Catalog) -> None:
-        entries = [Entry(p.regex, rule, p.role) for rule in catalog for p in rule.patterns]
-        entries += [Entry(regex, marker=kind) for kind, regex in MARKERS.items()]
-        entries.append(Entry(ERROR_LOOKING, marker="error"))
+        entries = [Entry(p.regex, rule, p.role, "", p.literals, p.loose, p.loose_literals) for rule in catalog for p in rule.patterns]
+        entries += [Entry(regex, marker=kind, literals=required_literals(regex)) for kind, regex in MARKERS.items()]
+        entries.append(Entry(ERROR_LOOKING, marker="error", literals=required_literals(ERROR_LOOKING)))
         self.entries = tuple(entries)
+        self._patterns = [e.pattern for e in entries] + [NOT_AN_ERROR]
+        self._literals = [e.literals for e in entries] + [required_literals(NOT_AN_ERROR)]
         self.error = len(entries) - 1
         self.not_an_error = len(entries)
         """Set positions past the entries: the error-looking entry is the last, not-an-error follows it."""
@@ -107,10 +114,41 @@ class PatternTable:
         options.max_mem = 64 << 20
         options.log_errors = False
         self.options = options
-        self.set = _set([e.pattern for e in entries] + [NOT_AN_ERROR], options)
-        self._loose: tuple[re2.Set, dict[int, str]] | None = None
+        self._subsets: dict[tuple[int, ...], Subset] = {}
 
-    # The prefilters are compiled when a block first needs them: a paste is matched line by line with the set.
+    # Every set and prefilter is compiled when a block first needs it: a paste is matched line by line with
+    # a set of the few entries whose literals it contains.
+    @functools.cached_property
+    def set(self) -> re2.Set:
+        """Every entry's pattern, then not-an-error: positions are entry indices."""
+        return _set(self._patterns, self.options)
+
+    def set_for(self, text: bytes) -> Subset:
+        """A set that answers for this text as `set` does, (set, entry index of each position): for a short
+        ASCII text, only the entries whose literals it contains (a set that small compiles in a millisecond)."""
+        if not text.isascii():
+            return self.set, range(len(self._patterns))
+        lowered = text.lower()
+        return self._subset(tuple(i for i, literals in enumerate(self._literals) if may_match(literals, lowered)), self._patterns)
+
+    def loose_for(self, texts: Sequence[bytes]) -> Subset:
+        """The rules' loosened patterns as a set for these texts (logical text), with the entry index of each position:
+        only those whose literals the texts contain when they are ASCII."""
+        rules = [index for index, entry in enumerate(self.entries) if entry.rule is not None]
+        if all(text.isascii() for text in texts):
+            lowered = [text.lower() for text in texts]
+            rules = [i for i in rules if any(may_match(self.entries[i].loose_literals, text) for text in lowered)]
+        return self._subset(tuple(rules), [("(?m)" + entry.loose) for entry in self.entries], loose=True)
+
+    def _subset(self, indices: tuple[int, ...], patterns: list[str], loose: bool = False) -> Subset:
+        key = (loose, *indices)
+        subset = self._subsets.get(key)
+        if subset is None:
+            if len(self._subsets) >= _SUBSETS_KEPT:  # a long watch session sees many small blocks
+                self._subsets.clear()
+            subset = self._subsets[key] = (_set([patterns[i] for i in indices], self.options), indices)
+        return subset
+
     @functools.cached_property
     def search(self):
         """Every entry's pattern."""
@@ -140,27 +178,15 @@ class PatternTable:
         alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
         return _engine_search(re2.compile(alternation.encode(), options))
 
-    def loose(self) -> tuple[re2.Set, dict[int, str]]:
-        """The rules' patterns loosened for logical text: an RE2 set over all, the patterns by entry index
-        (Python's forms are compiled for the few the set reports). Built on first use: most runs never need them."""
-        if self._loose is None:
-            loose_set = re2.Set.SearchSet(self.options)
-            forms: dict[int, str] = {}
-            for index, entry in enumerate(self.entries):
-                if entry.rule is None:
-                    continue
-                forms[index] = loosen(entry.pattern, split_camel_case=entry.rule.basis != "error-code")
-                position = loose_set.Add(("(?m)" + forms[index]).encode())
-                if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
-                    raise RuntimeError(f"RE2 set position {position} for entry {index}")
-            loose_set.Compile()
-            self._loose = (loose_set, forms)
-        return self._loose
-
     def unless(self, rule_id: str) -> re.Pattern | None:
         """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
         pattern = self._unless.get(rule_id)
         return None if pattern is None else re.compile(pattern)
+
+
+Subset = tuple[re2.Set, Sequence[int]]
+"""An RE2 set and the entry index of each of its positions."""
+_SUBSETS_KEPT = 64
 
 
 def _set(patterns: list[str], options: re2.Options) -> re2.Set:
@@ -207,14 +233,16 @@ def find_lines(table: PatternTable, block: Block) -> Found:
 
 def _each_line(table: PatternTable, block: Block) -> Found:
     """A small block asked line by line: what the prefilter would hand the set, without compiling it."""
-    set_match = table.set.Match
+    text = block.buffer[block.start : block.end - 1]
+    answers, indices = table.set_for(text)
+    set_match = answers.Match
     found: list[Line] = []
     start = block.start
-    lines = block.buffer[block.start : block.end - 1].split(b"\n")
+    lines = text.split(b"\n")
     for offset, raw in enumerate(lines):
         matched = set_match(raw[:MAX_LINE])
         if matched:
-            found.append((offset, start, raw, sorted(matched)))
+            found.append((offset, start, raw, sorted(indices[position] for position in matched)))
         start += len(raw) + 1
     return Found(found, len(lines))
 

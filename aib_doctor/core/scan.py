@@ -208,22 +208,22 @@ class Scan:
         """Rules no physical line matched, tried on the logical text with loosened patterns."""
         if not lines:
             return
-        loose_set, forms = self._table.loose()
-        indices = list(forms)
         # What physical lines already matched keeps that evidence; the logical pass is for what lines missed:
         # a pattern with no hit, and for a rule already matched by one of its alternatives, only the patterns
         # it needs besides them (all, facts).
         alternatives = ("any", "partial")
         answered = {self._table.entries[index].rule.id for index in self._hits if self._table.entries[index].role in alternatives}
         logical = LogicalText(lines)
-        for form in logical.forms:
+        encoded = [form[0].encode("utf-8") for form in logical.forms]
+        loose_set, indices = self._table.loose_for(encoded)
+        for form, data in zip(logical.forms, encoded, strict=True):
             text = form[0]
-            for position in loose_set.Match(text.encode("utf-8")) or ():
+            for position in loose_set.Match(data) or ():
                 index = indices[position]
                 entry = self._table.entries[index]
                 if index in self._hits or (entry.role in alternatives and entry.rule.id in answered):
                     continue
-                for m in re.compile(forms[index], re.M).finditer(text):
+                for m in re.compile(entry.loose, re.M).finditer(text):
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
                     message = LogicalText.message_at(form, m.start(), m.end())
                     self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)

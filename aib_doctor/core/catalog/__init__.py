@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aib_doctor import model
+from aib_doctor.core import literals, logical
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, TimelineCondition
 
@@ -110,8 +111,9 @@ def compiled_catalog(sources: Sequence[Source], store: CompiledStore | None = No
 
 def _compiled_key(sources: Sequence[Source]) -> str:
     digest = hashlib.sha256(f"python {sys.version_info[0]}.{sys.version_info[1]}".encode())
-    # The loader and the types it builds are part of what a stored catalog was made from.
-    for name, data in [("loader", Path(__file__).read_bytes()), ("model", Path(model.__file__).read_bytes()), *sources]:
+    # The loader, the types it builds and the code deriving literals and loosened forms are part of what a stored catalog was made from.
+    code = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], model, literals, logical)]
+    for name, data in [*zip(("loader", "model", "literals", "logical"), code, strict=True), *sources]:
         digest.update(f"{name}\0{len(data)}\0".encode())
         digest.update(data)
     return "catalog-" + digest.hexdigest()[:32]
@@ -165,7 +167,10 @@ def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
     match = record["match"]
     if not isinstance(match, dict) or set(match) - _MATCH_FIELDS or not (match.get("any") or match.get("all") or timeline is not None):
         raise CatalogError(f"{where}: match needs any or all, and only {sorted(_MATCH_FIELDS)}")
-    patterns = tuple(Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts", "partial") for regex in match.get(role) or ())
+    basis = "error-code" if "codes" in record else "timeline" if timeline else "signature"
+    patterns = tuple(
+        _pattern(_checked_regex(where, regex), role, basis) for role in ("any", "all", "none", "facts", "partial") for regex in match.get(role) or ()
+    )
     unless = match.get("unless")
     details = tuple(record.get("details") or ())
     known = (FACTS | (TIMING_FACTS if timeline else frozenset())).union(*(re.compile(p.regex).groupindex for p in patterns if p.role != "none"))
@@ -192,9 +197,16 @@ def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
         unless=_checked_regex(where, unless) if unless else None,
         details=details,
         docs=tuple(record.get("docs") or ()),
-        basis="error-code" if "codes" in record else "timeline" if timeline else "signature",
+        basis=basis,
         timeline=timeline,
     )
+
+
+def _pattern(regex: str, role: str, basis: str) -> Pattern:
+    """A checked pattern with what the scan derives from it, kept with the compiled catalog: its literals
+    and its loosened form (error codes keep their camelCase: "InternalError" is a code, not prose)."""
+    loose = logical.loosen(regex, split_camel_case=basis != "error-code")
+    return Pattern(regex, role, literals.required_literals(regex), loose, literals.required_literals(loose))
 
 
 def _timeline_condition(where: str, block: Any) -> TimelineCondition:
