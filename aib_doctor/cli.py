@@ -20,6 +20,7 @@ from aib_doctor import __version__
 from aib_doctor.core.catalog import load_catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.inputs import read_input
+from aib_doctor.core.redact import redact, redacted
 from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
 from aib_doctor.exitcodes import ExitCode
@@ -82,25 +83,28 @@ def command(fn):
         except AibDoctorError as exc:
             if debug:
                 traceback.print_exc()
-            stderr.print(f"aib-doctor: {exc}", markup=False)
+            say(str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            stderr.print("aib-doctor: interrupted", markup=False)
+            say("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:  # a bug: one line, never a traceback unless asked
             if debug:
                 traceback.print_exc()
-            stderr.print(
-                f"aib-doctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-                markup=False,
-            )
+            say(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
         raise typer.Exit(int(code))
 
     return wrapper
 
 
+def say(message: str) -> None:
+    """One line on stderr, redacted like every other output (Azure's messages quote SAS URLs)."""
+    stderr.print(f"aib-doctor: {redact(message)}", markup=False)
+
+
 def emit(report: Report, fmt: Format) -> None:
+    report = redacted(report)
     out = Console(highlight=False, soft_wrap=True)
     if fmt is Format.text and out.is_terminal:
         out.print(render_text(report), end="")
@@ -160,7 +164,7 @@ def template(
     source = ArmTemplateSource(session, auth_mode.value)
     result = diagnose_template(source, resource_group, name, catalog, table, full_log, arm=session if preflight else None)
     for note in result.notes:
-        stderr.print(f"aib-doctor: {note}", markup=False)
+        say(note)
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
@@ -188,7 +192,7 @@ def fetch_log(
     document = source.template(resource_group, name)
     located = locate_logs(source, resource_group, name, document, run)
     for note in located.notes:
-        stderr.print(f"aib-doctor: {note}", markup=False)
+        say(note)
     if not located.selected:
         raise LogUnavailable(f"no log in {located.staging_group}/packerlogs yet: the build has not written one")
     with _progress() as progress:
@@ -197,7 +201,7 @@ def fetch_log(
         else:
             written = fetch_logs(name, located, output_file, run == "all", force, progress)
     for path, size in written:
-        stderr.print(f"aib-doctor: wrote {path} ({size:,} bytes)", markup=False)
+        say(f"wrote {path} ({size:,} bytes)")
     return ExitCode.OK
 
 
@@ -239,9 +243,9 @@ def check(
     try:
         result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value)
     except StateLocked as exc:
-        stderr.print(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)", markup=False)
+        say(f"{exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
-    sys.stdout.write(render_check(result, output))
+    sys.stdout.write(render_check(redacted(result), output))
     return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
 
 
@@ -276,7 +280,7 @@ def lint(
         from aib_doctor.lint.preflight import preflight_document
 
         result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
-    sys.stdout.write(render_lint(result, output, template_checks()))
+    sys.stdout.write(render_lint(redacted(result), output, template_checks()))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
     return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
 

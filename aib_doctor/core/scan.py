@@ -19,7 +19,7 @@ import re2
 from aib_doctor.core.catalog import Catalog
 from aib_doctor.core.logical import LogicalText, loosen
 from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
-from aib_doctor.core.redact import redact
+from aib_doctor.core.redact import redact, redact_line
 from aib_doctor.core.timeline import MARKERS, TimelineBuilder
 from aib_doctor.model import Evidence, Rule
 
@@ -32,6 +32,8 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
+CONTEXT_BYTES = 8192
+"""Text above an evidence line that its redaction reads (a PEM key's BEGIN line, a Key Vault secret's id)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class Scan:
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder()
-        self._errors: collections.deque[tuple[int, str]] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._errors: collections.deque[tuple[int, str, memoryview]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
         self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
@@ -156,11 +158,11 @@ class Scan:
             end = data.find(b"\n", m.start())  # a block always ends with a newline
             lineno += data.count(b"\n", counted, start)
             counted = start
-            self._line(lineno, data[start:end], lineno in block.truncated)
+            self._line(lineno, data[start:end], lineno in block.truncated, memoryview(data)[max(0, start - CONTEXT_BYTES) : start])
             pos = end + 1
         self._lines = block.first_line + data.count(b"\n") - 1
 
-    def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
+    def _line(self, lineno: int, raw: bytes, truncated: bool, before: memoryview) -> None:
         text, cut = decode_line(raw, MAX_LINE)
         if cut or truncated:
             text += " [line truncated]"
@@ -168,18 +170,19 @@ class Scan:
         for index in sorted(matched):
             entry = self._table.entries[index]
             if entry.rule is not None:
-                self._rule_hit(index, entry, lineno, text)
+                self._rule_hit(index, entry, lineno, text, before=before)
             elif entry.marker == "error":
                 if not _NOT_AN_ERROR.search(text):
-                    self._errors.append((lineno, text))  # redacted in result(): most are pushed out
+                    self._errors.append((lineno, text, before))  # redacted in result(): most are pushed out
             else:
                 m = entry.regex.search(text)
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
-    def _evidence(self, lineno: int, text: str) -> Evidence:
-        return Evidence(self.source, lineno if self._numbered else None, redact(text.strip()))
+    def _evidence(self, lineno: int, text: str, before: memoryview | None = None) -> Evidence:
+        above = bytes(before).decode("utf-8", "replace") if before is not None else ""
+        return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip())
 
-    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None) -> None:
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, before: memoryview | None = None) -> None:
         rule = entry.rule
         if self.source != "input" and self.source not in rule.where:
             return
@@ -189,7 +192,7 @@ class Scan:
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
-            hits.evidence.append(self._evidence(lineno, text))
+            hits.evidence.append(self._evidence(lineno, text, before))
         if not hits.groups:
             m = match or entry.regex.search(text)
             if m:
@@ -227,9 +230,18 @@ class Scan:
         lines: list[tuple[int, str]] = []
         if self._kept:
             lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
+            lines = _redacted_lines(lines)
             self._logical_pass(lines)
-        errors = tuple(self._evidence(lineno, text) for lineno, text in self._errors)
+        errors = tuple(self._evidence(lineno, text, before) for lineno, text, before in self._errors)
         return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines))
+
+
+def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A short source's lines redacted as one text, so what the logical pass and the vocabulary quote is already clean."""
+    texts = redact("\n".join(text for _, text in lines)).split("\n")
+    if len(texts) != len(lines):  # masks keep line breaks; if one ever did not, each line is still redacted on its own
+        return [(lineno, redact(text)) for lineno, text in lines]
+    return [(lineno, text) for (lineno, _), text in zip(lines, texts, strict=True)]
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aib_doctor.core.diagnose import build_state
+from aib_doctor.core.redact import redacted
 from aib_doctor.core.timeline import seconds_between
 from aib_doctor.files import write_atomic
 from aib_doctor.fleet import notify
@@ -201,7 +202,7 @@ def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, repor
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
     target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomic(target / "report.json", [(json.dumps(report_dict(report), indent=2) + "\n").encode("utf-8")])
+    write_atomic(target / "report.json", [(json.dumps(report_dict(redacted(report)), indent=2) + "\n").encode("utf-8")])
     if save_log is not None:
         try:
             save_log(target)

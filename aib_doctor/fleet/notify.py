@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from aib_doctor.core.redact import redact
+from aib_doctor.core.redact import redacted
 from aib_doctor.model import Report, TemplateSummary
 
 ATTEMPTS = 4
@@ -32,8 +32,8 @@ def failure_payload(template: TemplateSummary, report: Report, evidence_path: st
         lines.append("No known error signature explains this failure; see the report.")
     if evidence_path:
         lines += ["", f"Evidence kept in `{evidence_path}`."]
-    text = redact("\n".join(lines))
-    return {"title": f"AIB build failed: {template.name}", "text": text, "kind": "new_failure", "template": template.id}
+    text = "\n".join(lines)
+    return redacted({"title": f"AIB build failed: {template.name}", "text": text, "kind": "new_failure", "template": template.id})
 
 
 def recovery_payload(template: TemplateSummary) -> dict:

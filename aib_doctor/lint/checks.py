@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
-from aib_doctor.core.redact import redact
+from aib_doctor.core.redact import find_secrets
 from aib_doctor.lint.registry import check
 from aib_doctor.lint.views import TemplateView
 
@@ -407,14 +408,34 @@ def container_subnet_alone(view: TemplateView):
     "Give the identity Storage Blob Data Reader instead of SAS URLs, and read secrets from Key Vault inside the script.",
 )
 def secrets_in_template(view: TemplateView):
+    """The shapes redaction hides (core/secret_shapes.py), looked for in every string of the resource, each with its key
+    (so `"adminPassword": "..."` counts), and in each inline script as a whole (a private key spread over its lines)."""
+    shapes: dict[str, set[str]] = {}
+    for pointer, key, value in _strings(view.root, view.root_pointer):
+        prefix = f"{json.dumps(key)}: "
+        text = prefix + json.dumps(value)
+        shapes.setdefault(pointer, set()).update(f.shape.name for f in find_secrets(text) if f.start >= len(prefix))
     for index, customizer in view.customizers():
-        for key in ("scriptUri", "sourceUri"):
-            value = customizer.get(key)
-            if isinstance(value, str) and redact(value) != value:
-                yield view.at("customize", index, key), "a SAS signature or credentials in the URI"
-    for pointer, line, _ in _script_lines(view):
-        if redact(line) != line:
-            yield pointer, "a secret in an inline script line"
+        lines = customizer.get("inline")
+        if isinstance(lines, list) and all(isinstance(line, str) for line in lines):
+            script = "\n".join(lines)
+            for found in find_secrets(script):
+                pointer = view.at("customize", index, "inline", script.count("\n", 0, found.start))
+                shapes.setdefault(pointer, set()).add(found.shape.name)
+    for pointer, names in shapes.items():
+        if names:
+            yield pointer, f"a secret in the template ({', '.join(sorted(names))})"
+
+
+def _strings(value, pointer: str) -> Iterator[tuple[str, str, str]]:
+    """(pointer, key, text) for every string in a JSON value; a list item's key is its parent's."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        if isinstance(item, str):
+            yield here, str(key) if isinstance(value, dict) else pointer.rsplit("/", 1)[-1], item
+        else:
+            yield from _strings(item, here)
 
 
 @check(
