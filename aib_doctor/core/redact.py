@@ -113,8 +113,10 @@ def _redact_whole(text: str) -> str:
 def redact_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """A log's bytes with secrets masked, block by block (bounded memory), line numbers kept.
 
-    A private key cut by a block boundary stays masked into the next block until its END line."""
+    Each block is read with the last lines of the one before it, so a secret whose name ended the previous
+    block is still seen; a private key longer than that stays masked until its END line."""
     inside_key = False
+    context = ""
     for block in iter_blocks(chunks):
         text = block.data.decode("utf-8", "replace")
         head = ""
@@ -125,8 +127,22 @@ def redact_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
             inside_key = end is None
         if not inside_key:
             inside_key = bool(_PEM_OPEN.search(text))
-            text = redact(text)
+            whole = redact(context + text)
+            skip = 0
+            for _ in range(context.count("\n")):
+                skip = whole.index("\n", skip) + 1
+            text = whole[skip:]
         yield (head + text).encode("utf-8")
+        context = _last_lines(context + block.data.decode("utf-8", "replace"), WINDOW_AFTER)
+
+
+def _last_lines(text: str, count: int) -> str:
+    at = len(text) - 1  # text ends with a line break
+    for _ in range(count):
+        at = text.rfind("\n", 0, at)
+        if at < 0:
+            return text
+    return text[at + 1 :]
 
 
 T = TypeVar("T")

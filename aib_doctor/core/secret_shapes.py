@@ -100,10 +100,10 @@ SHAPES: tuple[Shape, ...] = (
         rf"vault\.azure\.net/secrets/[^\"\\]*{_DQ}(?:[^{{}}]|\{{[^{{}}]*\}}){{0,400}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}"
         rf"|{_DQ}value{_DQ}{_S}:{_S}\\*\"(?P<secret>(?:[^\"\\\n]|\\(?!\"))*)\\*\"{_S},{_S}{_DQ}id{_DQ}{_S}:{_S}{_DQ}https://[^\"\\]*vault\.azure\.net/secrets/",
     ),
-    _shape(
+    _shape(  # the object's value may be lines away: a log prefix or a JSON list of script lines between
         "arm-secret-parameter",
         r"(?:password|passwd|pwd|secret|token|key|pat|string)\\*\"\s*:\s*\{",
-        rf"{_DQ}[\w.-]*(?:{_SECRET_WORD}|pat){_DQ}{_S}:{_S}\{{{_S}{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}",
+        rf"{_DQ}[\w.-]*(?:{_SECRET_WORD}|pat){_DQ}{_S}:{_S}\{{[^{{}}]{{0,160}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}",
     ),
     _shape("sas-signature", r"sig=", r"(?:(?<![\w])|(?<=\\u0026))sig=(?P<secret>[^&\s\"'<>\\]+)"),
     _shape(
