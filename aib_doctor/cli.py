@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import traceback
+from contextlib import contextmanager
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -19,10 +21,10 @@ from rich.console import Console
 from aib_doctor import __version__
 from aib_doctor.core.catalog import load_catalog
 from aib_doctor.core.diagnose import diagnose
-from aib_doctor.core.inputs import read_input
+from aib_doctor.core.inputs import read_input, read_json_text
 from aib_doctor.core.redact import redact, redacted
 from aib_doctor.core.scan import pattern_table
-from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
+from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable, OutputError
 from aib_doctor.exitcodes import ExitCode
 from aib_doctor.model import Report
 from aib_doctor.render import Format, LintFormat, render, render_check, render_lint, render_rule, render_rules
@@ -85,6 +87,12 @@ def command(fn):
                 traceback.print_exc()
             say(str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
+        except OSError as exc:  # a file asked for cannot be written or read: disk full, read-only, permission
+            if debug:
+                traceback.print_exc()
+            where = f"{exc.filename}: " if exc.filename else ""
+            say(f"{where}{(exc.strerror or str(exc)).lower()}")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
         except KeyboardInterrupt:
             say("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -107,10 +115,40 @@ def emit(report: Report, fmt: Format) -> None:
     report = redacted(report)
     out = Console(highlight=False, soft_wrap=True)
     if fmt is Format.text and out.is_terminal:
-        out.print(render_text(report), end="")
+        with _writing():
+            out.print(render_text(report), end="")
     else:
-        sys.stdout.write(render(report, fmt))
+        write_out(render(report, fmt))
+
+
+def write_out(text: str) -> None:
+    if sys.stdout is None:
+        raise OutputError("cannot write output: standard output is closed")
+    with _writing():
+        sys.stdout.write(text)
         sys.stdout.flush()
+
+
+@contextmanager
+def _writing():
+    """stdout as Unix tools treat it: a closed pipe (`| head -1`) ends the output quietly and the command keeps its
+    exit code; a full disk or a closed stdout is the user's environment (exit 2), not a bug."""
+    try:
+        yield
+    except BrokenPipeError:
+        _discard_stdout()
+    except (OSError, ValueError) as exc:  # ValueError: stdout was closed
+        _discard_stdout()
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "standard output is closed"
+        raise OutputError(f"cannot write output: {reason}") from None
+
+
+def _discard_stdout() -> None:
+    """Send what is still buffered to /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 @app.callback()
@@ -135,7 +173,7 @@ def analyze(
     """Diagnose offline: a customization.log, error text from az CLI / PowerShell / DevOps, a template JSON, or a bundle."""
     catalog = load_catalog()
     table = pattern_table(catalog)
-    intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" else None)
+    intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)
@@ -245,7 +283,7 @@ def check(
     except StateLocked as exc:
         say(f"{exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
-    sys.stdout.write(render_check(redacted(result), output))
+    write_out(render_check(redacted(result), output))
     return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
 
 
@@ -258,7 +296,9 @@ class FailOn(str, Enum):
 @command
 def lint(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help="An imageTemplate JSON, `az image builder show` output, or an ARM template (`az bicep build` output for Bicep)."),
+    path: str = typer.Argument(
+        ..., help="An imageTemplate JSON, `az image builder show` or `list` output, an ARM template (`az bicep build` output for Bicep), or - for stdin."
+    ),
     output: LintFormat = typer.Option(LintFormat.text, "--output", "-o", case_sensitive=False, help="Report format."),
     fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", case_sensitive=False, help="Exit 1 on errors only, or on warnings too."),
     online: bool = typer.Option(False, "--online", help="Also check identity, roles, source, gallery and providers in Azure."),
@@ -267,20 +307,14 @@ def lint(
     """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
     from aib_doctor.lint import lint_text, template_checks
 
-    target = Path(path)
-    if not target.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        text = target.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    result = lint_text(text, path)
+    text = read_json_text(path, sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
+    result = lint_text(text, "<stdin>" if path == "-" else path)
     if online:
         from aib_doctor.azure import connect
         from aib_doctor.lint.preflight import preflight_document
 
         result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
-    sys.stdout.write(render_lint(redacted(result), output, template_checks()))
+    write_out(render_lint(redacted(result), output, template_checks()))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
     return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
 
@@ -312,9 +346,9 @@ def rules(
         found = catalog.get(rule_id) or next((c for c in checks if rule_id in (c.name, c.id, c.id.lower())), None)
         if found is None:
             raise InputError(f"no rule or check {rule_id!r}; `aib-doctor rules` lists them all")
-        sys.stdout.write(render_rule(found, output))
+        write_out(render_rule(found, output))
         return ExitCode.OK
-    sys.stdout.write(render_rules([*catalog, *checks], output))
+    write_out(render_rules([*catalog, *checks], output))
     return ExitCode.OK
 
 

@@ -8,7 +8,6 @@ chunks; only a JSON document small enough to be a template is read whole.
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,6 +17,8 @@ from typing import BinaryIO
 
 from aib_doctor.core.logstream import looks_like_utf16le
 from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
+from aib_doctor.core.template_facts import properties as template_properties
+from aib_doctor.core.template_shape import check_template_shape, parse_json
 from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
 from aib_doctor.model import BuildStatus, Subject
@@ -36,10 +37,47 @@ class Intake:
     template: dict | None = None
 
 
+MAX_JSON = 64 << 20
+"""Largest JSON file read whole (lint); templates are kilobytes."""
+
+
+def read_json_text(path: str, stdin: BinaryIO | None = None) -> str:
+    """A JSON file (or - for stdin) read whole as text, as `analyze` reads one: UTF-8 or UTF-16, never binary or a folder."""
+    if path == "-":
+        if stdin is None:
+            raise InputError("no standard input to read: it is closed")
+        data = stdin.read(MAX_JSON + 1)
+    else:
+        target = Path(path)
+        if target.is_dir():
+            raise InputError(f"{path}: is a folder; give a template JSON file")
+        try:
+            with target.open("rb") as handle:
+                data = handle.read(MAX_JSON + 1)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    name = "<stdin>" if path == "-" else path
+    if len(data) > MAX_JSON:
+        raise InputError(f"{name}: over {MAX_JSON >> 20} MB; a template JSON is kilobytes")
+    if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+        raise InputError(f"{name}: the input is empty")
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16le(data)
+    if not utf16 and b"\x00" in data[:8192]:
+        raise InputError(f"{name}: this looks like a binary file, not a template JSON")
+    if utf16:
+        return _decode_head(data, True)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not UTF-8 or UTF-16 text") from None
+
+
 def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) -> Intake:
     if path == "-":
         if stdin is None:
-            raise InputError("no standard input to read")
+            raise InputError("no standard input to read: it is closed")
         return _read_stream("<stdin>", read_chunks(stdin), table)
     target = Path(path)
     if target.is_dir():
@@ -64,7 +102,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
         raise InputError(f"{name}: this looks like a binary file, not a log, error text or template JSON")
     text_head = _decode_head(head, utf16)
     if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
-        template = _template_json(text_head)
+        template = _template_json(text_head, name)
         if template is not None:
             return template_intake(template, table, Subject("template", file=name))
     looks_like_log = bool(_LOG_HINT.search(head[:CHUNK]))
@@ -85,9 +123,9 @@ def _decode_head(head: bytes, utf16: bool) -> str:
     return head.decode(encoding, "replace").lstrip("\ufeff")
 
 
-def _template_json(text: str) -> dict | None:
+def _template_json(text: str, name: str) -> dict | None:
     try:
-        document = json.loads(text)
+        document = parse_json(text, name)
     except ValueError:
         return None
     if isinstance(document, list) and len(document) == 1:
@@ -142,6 +180,7 @@ def status_scans(status: BuildStatus, table: PatternTable) -> list[ScanResult]:
 
 
 def template_intake(template: dict, table: PatternTable, subject: Subject, logs: tuple[ScanResult, ...] = ()) -> Intake:
+    check_template_shape(template_properties(template), subject.file or f"{subject.folder}/template.json")
     status = template_status(template)
     subject = replace(subject, id=template.get("id") or None, name=template.get("name") or None)
     return Intake(tuple(status_scans(status, table)) + logs, status, subject, template)
@@ -159,7 +198,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
     subject = Subject("bundle", folder=str(folder))
     if template_file.is_file():
         try:
-            template = json.loads(template_file.read_text(encoding="utf-8-sig"))
+            template = parse_json(template_file.read_text(encoding="utf-8-sig"), str(template_file))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{template_file}: not valid JSON ({exc})") from None
         return template_intake(template, table, subject, tuple(scans))

@@ -51,6 +51,15 @@ class TemplateView:
 
 def template_views(document: dict) -> tuple[list[TemplateView], list[str]]:
     """Every image template in the document, as views with pointers into it."""
+    if isinstance(document, list):  # `az image builder list` output: every template in it
+        views, unresolved = [], []
+        for index, item in enumerate(document):
+            for view in template_views(item)[0] if isinstance(item, dict) else ():
+                view.base, view.root_pointer = f"/{index}{view.base}", f"/{index}{view.root_pointer}"
+                views.append(view)
+        if not views:
+            raise InputError("no image template in the list: expected `az image builder list` output")
+        return views, unresolved
     if not isinstance(document, dict):
         raise InputError("the JSON is not an object: expected an image template or an ARM template")
     if "deploymentTemplate" in str(document.get("$schema", "")) or "resources" in document:
