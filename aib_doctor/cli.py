@@ -174,6 +174,8 @@ def analyze(
     catalog = load_catalog()
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
+    for note in intake.notes:
+        say(note)
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)

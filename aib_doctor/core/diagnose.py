@@ -7,6 +7,7 @@ among equals the one whose evidence comes first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -25,6 +26,8 @@ LOOSE_PENALTY = 4
 SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
 _FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
 _RUNNING_RUN_STATES = {"running", "canceling"}
+_STATED_ERROR = re.compile(r"^\s*(?:ERROR|FATAL)\b|^\s*##\[error\]|FullyQualifiedErrorId")
+"""A pasted line that says outright that something failed (az CLI, DevOps, PowerShell)."""
 
 
 def build_state(status: BuildStatus | None) -> str | None:
@@ -74,6 +77,8 @@ def diagnose(
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
+    if state == "unknown" and pasted and any(_STATED_ERROR.search(text) for _, _, text in text_lines(texts)):
+        state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
     if cause is not None:

@@ -15,7 +15,7 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
-from aib_doctor.core.logstream import looks_like_utf16le
+from aib_doctor.core.logstream import MAX_LINE, looks_like_utf16le
 from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.core.template_facts import properties as template_properties
 from aib_doctor.core.template_shape import check_template_shape, parse_json
@@ -35,6 +35,8 @@ class Intake:
     status: BuildStatus | None
     subject: Subject
     template: dict | None = None
+    notes: tuple[str, ...] = ()
+    """What was skipped, for the user (cli prints them): lines too long to search whole."""
 
 
 MAX_JSON = 64 << 20
@@ -93,13 +95,30 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
         raise InputError(f"{path}: is a folder") from None
 
 
-def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Intake:
-    head = next(chunks, b"")
+def _sniff(name: str, head: bytes) -> bool:
+    """Whether the text is UTF-16; empty, compressed and binary inputs are refused here."""
     if not head.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         raise InputError(f"{name}: the input is empty")
+    if head.startswith(b"\x1f\x8b"):
+        raise InputError(f"{name}: gzip-compressed; decompress it first (gunzip, or gzip -dc {name} | aib-doctor analyze -)")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(f"{name}: a zip archive; extract the log first")
     utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or looks_like_utf16le(head)
     if not utf16 and b"\x00" in head[:8192]:
         raise InputError(f"{name}: this looks like a binary file, not a log, error text or template JSON")
+    return utf16
+
+
+def _cut_notes(name: str, scan: ScanResult) -> tuple[str, ...]:
+    if not scan.cut_lines:
+        return ()
+    more = f" (and {len(scan.cut_lines) - 1} more)" if len(scan.cut_lines) > 1 else ""
+    return (f"{name}: line {scan.cut_lines[0]}{more} is longer than {MAX_LINE >> 10} KB; only its first {MAX_LINE >> 10} KB were searched",)
+
+
+def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Intake:
+    head = next(chunks, b"")
+    utf16 = _sniff(name, head)
     text_head = _decode_head(head, utf16)
     if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
         template = _template_json(text_head, name)
@@ -113,7 +132,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
         stream = unescaped(stream)
     scan = scan_chunks(table, source, stream)
     status = None if looks_like_log else _stated_status(text_head)
-    return Intake((scan,), status, Subject("log" if looks_like_log else "text", file=name))
+    return Intake((scan,), status, Subject("log" if looks_like_log else "text", file=name), notes=_cut_notes(name, scan))
 
 
 def _decode_head(head: bytes, utf16: bool) -> str:
@@ -189,11 +208,18 @@ def template_intake(template: dict, table: PatternTable, subject: Subject, logs:
 def _read_bundle(folder: Path, table: PatternTable) -> Intake:
     """A folder written by `fetch-log --bundle`, or any folder holding template.json and/or *.log files."""
     # customization.log first: the timeline comes from the first log scanned.
-    logs = sorted(folder.glob("*.log"), key=lambda p: (p.name != "customization.log", p.name))
-    scans = []
+    logs = sorted((p for p in folder.glob("*.log") if not p.is_dir()), key=lambda p: (p.name != "customization.log", p.name))
+    scans, notes = [], []
     for log in logs:
-        with log.open("rb") as handle:
-            scans.append(scan_chunks(table, "customization.log", read_chunks(handle)))
+        try:
+            with log.open("rb") as handle:
+                head = handle.read(CHUNK)
+                if head:  # an empty log in a bundle is a build that wrote nothing yet: scanned as empty
+                    _sniff(str(log), head)
+                scans.append(scan_chunks(table, "customization.log", chain([head], read_chunks(handle))))
+        except OSError as exc:
+            raise InputError(f"{log}: cannot read it ({exc.strerror})") from None
+        notes += _cut_notes(str(log), scans[-1])
     template_file = folder / "template.json"
     subject = Subject("bundle", folder=str(folder))
     if template_file.is_file():
@@ -201,7 +227,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
             template = parse_json(template_file.read_text(encoding="utf-8-sig"), str(template_file))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{template_file}: not valid JSON ({exc})") from None
-        return template_intake(template, table, subject, tuple(scans))
+        return replace(template_intake(template, table, subject, tuple(scans)), notes=tuple(notes))
     if not scans:
         raise InputError(f"{folder}: no template.json or *.log in this folder, nothing to analyze")
-    return Intake(tuple(scans), None, subject)
+    return Intake(tuple(scans), None, subject, notes=tuple(notes))

@@ -114,6 +114,8 @@ class ScanResult:
     numbered: bool = True
     """False when only a window of the log was read (line numbers unknown)."""
     short_text: tuple[tuple[int, str], ...] = ()
+    cut_lines: tuple[int, ...] = ()
+    """Lines longer than MAX_LINE: only their first MAX_LINE bytes were searched."""
     """Every line of a short source (up to LOGICAL_LIMIT), for the vocabulary fallback."""
 
     def text_for_vocabulary(self) -> tuple[str, tuple[tuple[int | None, str], ...]]:
@@ -134,6 +136,7 @@ class Scan:
         self._timeline = TimelineBuilder()
         self._errors: collections.deque[tuple[int, str, memoryview]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
+        self._cut: list[int] = []
         self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
 
@@ -161,6 +164,7 @@ class Scan:
             self._line(lineno, data[start:end], lineno in block.truncated, memoryview(data)[max(0, start - CONTEXT_BYTES) : start])
             pos = end + 1
         self._lines = block.first_line + data.count(b"\n") - 1
+        self._cut += block.truncated
 
     def _line(self, lineno: int, raw: bytes, truncated: bool, before: memoryview) -> None:
         text, cut = decode_line(raw, MAX_LINE)
@@ -233,7 +237,7 @@ class Scan:
             lines = _redacted_lines(lines)
             self._logical_pass(lines)
         errors = tuple(self._evidence(lineno, text, before) for lineno, text, before in self._errors)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines))
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines), tuple(self._cut))
 
 
 def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
