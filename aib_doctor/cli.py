@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 import traceback
@@ -158,6 +159,8 @@ def root(
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     ctx.obj = {"debug": debug}
+    if not debug:  # azure-identity logs a 14-line warning per failed credential chain; our one line says it, --debug shows it
+        logging.getLogger("azure.identity").setLevel(logging.ERROR)
     if version:
         typer.echo(f"aib-doctor {__version__}")
         raise typer.Exit(0)
@@ -247,7 +250,7 @@ def fetch_log(
 
 CHECK_HELP = """Scheduled fleet check for cron: diagnose only the templates whose last run changed since the
 previous check and report what is new. Exit codes for cron: 0 no new failures; 1 new failures;
-4 Azure unreachable; 2 usage error."""
+4 Azure unreachable, or a template's diagnosis failed (the summary counts them; they are retried next time); 2 usage error."""
 
 
 @app.command(help=CHECK_HELP)
@@ -286,7 +289,9 @@ def check(
         say(f"{exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
     write_out(render_check(redacted(result), output))
-    return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
+    if result.new_failures:
+        return ExitCode.DIAGNOSED
+    return ExitCode.UNAVAILABLE if result.errors else ExitCode.OK
 
 
 class FailOn(str, Enum):

@@ -327,6 +327,13 @@ class CheckResult:
     discovery: str = ""
     notifications_sent: int = 0
     notifications_pending: int = 0
+    notifications_note: str = ""
+    """Why notifications stayed queued (the webhook did not answer), when they did."""
+
+    @property
+    def errors(self) -> int:
+        """Templates whose diagnosis failed this time (Azure or their log could not be read); retried next time."""
+        return sum(o.transition == "error" for o in self.outcomes)
 
     @property
     def new_failures(self) -> int:

@@ -119,9 +119,13 @@ def run_check(
             result.outcomes.append(Outcome(gone, "gone", before.status))
     if notify_url:
         for note_key, _kind, payload in store.pending_notifications():
-            if notify.post(notify_url, payload, sleep=sleep):
+            delivery = notify.post(notify_url, payload, sleep=sleep)
+            if delivery == "sent":
                 store.mark_sent(note_key, clock())
                 result.notifications_sent += 1
+            elif delivery == "unreachable":
+                result.notifications_note = "the webhook did not answer; the rest stay queued for the next check"
+                break
     result.notifications_pending = len(store.pending_notifications()) if notify_url else 0
     if prometheus is not None:
         rows = [
