@@ -227,6 +227,10 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
             template = parse_json(template_file.read_text(encoding="utf-8-sig"), str(template_file))
         except (ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{template_file}: not valid JSON ({exc})") from None
+        if isinstance(template, list) and len(template) == 1:
+            template = template[0]
+        if not isinstance(template, dict):
+            raise InputError(f"{template_file}: not a template object (`az image builder show` output)")
         return replace(template_intake(template, table, subject, tuple(scans)), notes=tuple(notes))
     if not scans:
         raise InputError(f"{folder}: no template.json or *.log in this folder, nothing to analyze")

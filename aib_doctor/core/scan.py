@@ -216,7 +216,7 @@ class Scan:
         logical = LogicalText(lines)
         for form in logical.forms:
             text = form[0]
-            for position in loose_set.Match(text.encode("utf-8")) or ():
+            for position in loose_set.Match(text.encode("utf-8", "replace")) or ():  # an escaped lone surrogate (\\ud800) is text too
                 index = indices[position]
                 entry = self._table.entries[index]
                 if index in self._hits or (entry.role in alternatives and entry.rule.id in answered):

@@ -60,30 +60,36 @@ def parse_json(text: str, name: str) -> object:
     return document
 
 
-def check_template_shape(properties: dict, name: str, base: str = "properties") -> None:
-    """Raise InputError naming the first field of the wrong type. null is absent; an ARM expression string may stand for anything."""
-    _check(properties, (), name, base)
+def check_template_shape(properties: object, name: str, base: str = "properties", arm: bool = False) -> None:
+    """Raise InputError naming the first field of the wrong type; a null field is absent (a null list item is wrong).
+
+    `arm`: the properties come from an ARM template, where an expression left unresolved offline ("[parameters('p')]")
+    may stand for an object or a list: such a field is removed (the checks see it absent; lint lists it as unresolved)."""
+    if not isinstance(properties, dict):
+        raise InputError(f"{name}: {base} is {_kind(properties)}; an image template has an object there")
+    _check(properties, (), name, base, arm)
 
 
-def _check(value: object, path: tuple[str, ...], name: str, where: str) -> None:
+def _check(value: object, path: tuple[str, ...], name: str, where: str, arm: bool) -> None:
     if isinstance(value, dict):
         items = [(str(key), str(key), item) for key, item in value.items()]
     elif isinstance(value, list):
         items = [("*", f"[{index}]", item) for index, item in enumerate(value)]
     else:
         return
-    for key, label, item in items:
+    for key, label, item in list(items):
         child = (*path, key)
         expected = _SHAPE.get(child)
-        if expected is None or item is None:
+        if expected is None or (item is None and key != "*"):
             continue
         here = f"{where}[{label[1:-1]}]" if key == "*" else f"{where}.{label}"
-        if isinstance(item, str) and item.startswith("[") and expected is not str:
-            continue  # an unevaluated ARM expression
+        if arm and isinstance(item, str) and item.startswith("[") and expected is not str:
+            value[int(label[1:-1]) if key == "*" else key] = None  # type: ignore[index]
+            continue
         if not isinstance(item, expected) or (isinstance(item, bool) and expected is not bool):
             wanted = _KINDS[expected[0] if isinstance(expected, tuple) else expected]
             raise InputError(f"{name}: {here} is {_kind(item)}; an image template has {wanted} there")
-        _check(item, child, name, here)
+        _check(item, child, name, here, arm)
 
 
 def _kind(value: object) -> str:

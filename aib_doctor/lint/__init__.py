@@ -25,7 +25,7 @@ def lint_document(document: dict, file: str = "", text: str | None = None) -> Li
     lines = pointer_lines(text) if text is not None else {}
     findings: list[Finding] = []
     for view in views:
-        check_template_shape(view.properties, file or "the template", view.base.strip("/").replace("/", ".") or "(top level)")
+        check_template_shape(view.properties, file or "the template", view.base.strip("/").replace("/", ".") or "(top level)", arm=True)
         for registered in REGISTRY.values():
             for pointer, message in registered.run(view):
                 findings.append(finding(registered.check, pointer, message, view.name, _nearest_line(lines, pointer)))
