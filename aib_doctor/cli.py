@@ -10,9 +10,11 @@ import json
 import logging
 import os
 import sys
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
@@ -210,6 +212,86 @@ def template(
         say(note)
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
+
+
+@app.command()
+@command
+def watch(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The image template's name."),
+    resource_group: str = GroupOption,
+    subscription: str = SubscriptionOption,
+    interval: float = typer.Option(30.0, "--interval", min=1.0, help="Seconds between polls."),
+    start: bool = typer.Option(False, "--start", help="Start a run of the template first, then follow it."),
+    auth_mode: AuthMode = AuthOption,
+    output: Format = OutputOption,
+) -> ExitCode:
+    """Follow a running build live: phase, customizer, elapsed time against the timeout, new log lines; then its report.
+
+    Ctrl-C stops watching and leaves the build running (exit 130)."""
+    from aib_doctor.azure import connect
+    from aib_doctor.azure.templates import ArmTemplateSource
+    from aib_doctor.template.watch import Watch
+
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    source = ArmTemplateSource(connect(subscription), auth_mode.value)
+    clock, sleep = WATCH_TIME
+    watcher = Watch(source, resource_group, name, catalog, table, clock, sleep, interval, start)
+    try:
+        with _watch_display(output) as show:
+            result = watcher.run(show)
+    except KeyboardInterrupt:
+        say("stopped watching; the build goes on in Azure")
+        return ExitCode.INTERRUPTED
+    for note in result.notes:
+        say(note)
+    emit(result.report, output)
+    return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+WATCH_TIME = (_utc_now, time.sleep)
+"""watch's clock and sleep; the tests hand in their own and never sleep."""
+
+
+@contextmanager
+def _watch_display(fmt: Format):
+    """A `show(poll)` callable: a live panel on a terminal; else one plain line per change (stdout for text, stderr
+    for JSON and Markdown, whose report must stay alone on stdout)."""
+    from aib_doctor.render.watch_view import watch_lines, watch_panel
+
+    out = Console(highlight=False, soft_wrap=True)
+    previous = None
+    if fmt is Format.text and out.is_terminal:
+        from rich.live import Live
+
+        recent: list[str] = []
+        with Live(console=out, auto_refresh=False, transient=True) as live:
+
+            def show(poll):
+                poll = redacted(poll)  # new log lines are the log's own text
+                for line in [*poll.notes, *(f"warning: {w}" for w in poll.warnings)]:
+                    live.console.print(line, markup=False)
+                recent[:] = (recent + list(poll.lines))[-8:]
+                live.update(watch_panel(poll, recent), refresh=True)
+
+            yield show
+        return
+    stream = sys.stdout if fmt is Format.text else sys.stderr
+
+    def show(poll):
+        nonlocal previous
+        poll = redacted(poll)  # new log lines are the log's own text
+        for line in watch_lines(poll, previous):
+            stream.write(line + "\n")
+        stream.flush()
+        previous = poll
+
+    yield show
 
 
 @app.command("fetch-log")

@@ -60,6 +60,20 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class TimelineCondition:
+    """What a `basis: timeline` rule asks of the build's timing besides its patterns (aib_doctor.core.timing)."""
+
+    running: str | None = None
+    """A regex the Packer type of the customizer still running at the end must match."""
+    not_running: str | None = None
+    """A regex it must not match (the same build left to a more specific rule)."""
+    near_timeout: float | None = None
+    """The build ran at least this fraction of the timeout in effect (and not far past it)."""
+    silence_minutes: int | None = None
+    """The log printed nothing dated for at least this long before the build ended."""
+
+
+@dataclass(frozen=True)
 class Rule:
     """One known error signature, loaded from the catalog's YAML."""
 
@@ -81,7 +95,9 @@ class Rule:
     """Sentences with {placeholders}, each added to the cause when every placeholder is known."""
     docs: tuple[str, ...] = ()
     basis: Basis = "signature"
-    """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table."""
+    """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table,
+    "timeline" for one that also states conditions on the build's timing."""
+    timeline: TimelineCondition | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +283,28 @@ class Report:
     timeline: Timeline
     error_lines: tuple[Evidence, ...] = ()
     """The last error-looking lines, shown when no rule explains a failure."""
+
+
+@dataclass(frozen=True)
+class WatchPoll:
+    """What one poll of `watch` saw of a running build; the renderers show what changed."""
+
+    at: str
+    """The poll's time, UTC, ISO 8601."""
+    phase: str
+    """runSubState (Queued, Building, Customizing, ...), else runState."""
+    elapsed_seconds: int | None
+    timeout_minutes: int
+    customizer: str | None = None
+    """The customizer in progress, described with its template name and index."""
+    customizer_seconds: int | None = None
+    lines: tuple[str, ...] = ()
+    """The newest log lines added since the previous poll (redacted, prefixes stripped)."""
+    bytes_read: int = 0
+    """Bytes of the log read by this poll: only what was added since the previous one."""
+    log_size: int | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

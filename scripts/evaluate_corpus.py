@@ -43,9 +43,11 @@ class Case:
         return "check" if hashlib.sha256(self.source.encode()).digest()[0] % 3 == 0 else "tune"
 
 
-def load_cases() -> list[Case]:
+def load_cases(sets: list[str] | None = None) -> list[Case]:
     cases, seen = [], set()
     for manifest in sorted(CORPUS.glob("*/manifest.yaml")):
+        if sets and manifest.parent.name not in sets:
+            continue
         for entry in yaml.safe_load(manifest.read_text(encoding="utf-8")) or []:
             path = manifest.parent / entry["file"]
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -71,25 +73,22 @@ def verdict(case: Case, catalog, table) -> tuple[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--misses", action="store_true", help="list the tuning part's misses")
+    parser.add_argument("--set", action="append", dest="sets", metavar="FOLDER", help="only this collection (repeatable)")
+    parser.add_argument("--by-set", action="store_true", help="also print each collection's numbers")
     args = parser.parse_args()
     catalog = load_catalog()
     table = pattern_table(catalog)
     scores: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     misses = []
-    for case in load_cases():
+    for case in load_cases(args.sets):
         said, how = verdict(case, catalog, table)
-        score = scores[case.part]
-        if case.failure:
-            score["failures"] += 1
-            score["right"] += said == case.category
-            score["unknown"] += said in ("unknown", "none", "error")
-        else:
-            score["non_failures"] += 1
-            score["false_failures"] += said not in ("none", "benign")
+        parts = [case.part] + ([f"{case.part} {case.path.relative_to(CORPUS).parts[0]}"] if args.by_set else [])
+        for part in parts:
+            _count(scores[part], case, said)
         right = said == case.category if case.failure else said in ("none", "benign")
         if not right and case.part == "tune":
             misses.append(f"{case.category:20} said {said:20} {how:28} {case.path.relative_to(CORPUS)}")
-    for part in ("tune", "check"):
+    for part in sorted(scores, key=lambda p: (p.split()[0] != "tune", p)):
         s = scores[part]
         print(
             f"{part:5}: right {s['right']}/{s['failures']} ({100 * s['right'] / max(s['failures'], 1):.0f}%), "
@@ -99,6 +98,16 @@ def main() -> int:
     if args.misses:
         print("\n".join(sorted(misses)))
     return 0
+
+
+def _count(score: collections.Counter, case: Case, said: str) -> None:
+    if case.failure:
+        score["failures"] += 1
+        score["right"] += said == case.category
+        score["unknown"] += said in ("unknown", "none", "error")
+    else:
+        score["non_failures"] += 1
+        score["false_failures"] += said not in ("none", "benign")
 
 
 if __name__ == "__main__":

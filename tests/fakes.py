@@ -88,6 +88,9 @@ class MemoryTemplateSource:
             raise AzureAccessError(f"template {name!r} not found in resource group {resource_group!r}")
         return self.templates[resource_group, name]
 
+    def start_run(self, resource_group: str, name: str) -> None:
+        self.calls.append("start_run")
+
     def run_outputs(self, resource_group: str, name: str) -> list[dict]:
         self.calls.append("run_outputs")
         return self.outputs

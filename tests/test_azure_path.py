@@ -18,6 +18,7 @@ from fake_azure import (
     mock_template,
     upload,
 )
+from fake_logs import timed_out_log
 from typer.testing import CliRunner
 
 import aib_doctor.azure as azure_package
@@ -78,8 +79,11 @@ def test_failed_build_diagnosed_from_status_and_log(arm, azurite):
     report = result.report
     assert report.status == "failed" and report.primary.rule == "AIB012"
     assert "This build ran on Standard_D1_v2." in report.primary.cause
-    # The cancellation that followed (AIB080) and the status wrapper (AIB006) rank below the cause.
-    assert [f.rule for f in report.findings][:3] == ["AIB012", "AIB080", "AIB006"]
+    # The 60-minute build ran 61 minutes: the timeout that cancelled the looping deprovisioning step (AIB150)
+    # follows the cause; the bare cancellation (AIB080) and the status wrapper (AIB006) rank below both.
+    rules = [f.rule for f in report.findings]
+    assert rules[:2] == ["AIB012", "AIB150"] and rules.index("AIB080") < rules.index("AIB006")
+    assert "the deprovisioning step (powershell, #2)" in report.findings[1].cause
     assert report.timeline.customizers[0].name == "make-build-folder"
     assert report.subject.log.found_by == "exactStagingResourceGroup"
     assert report.subject.log.blob == f"{RUN}/customization.log"
@@ -400,7 +404,7 @@ def test_full_log_reads_everything_and_numbers_lines(arm, azurite):
 
 
 def test_window_widens_until_the_failed_step_starts(arm, azurite):
-    # The failing customizer starts 3 MiB before the end: 1 MiB and 4 MiB windows, 5 MiB read in all.
+    # The failing customizer starts 3 MiB before the end: a 1 MiB window, then the 3 MiB before it (4 MiB read in all).
     start = f"[{OPID}] PACKER ERR 2020/05/05 22:01:31 [INFO] (telemetry) Starting provisioner shell\n".encode()
     line = f"[{OPID}] PACKER OUT     azure-arm: compiling module 7 of 9 ...\n".encode()
     filler = line * ((3 << 20) // len(line))
@@ -411,8 +415,25 @@ def test_window_widens_until_the_failed_step_starts(arm, azurite):
     upload(azurite, f"{RUN}/customization.log", data)
     report = diagnose().report
     assert report.primary.rule == "AIB017"
-    assert report.subject.log.bytes_read == (1 << 20) + (4 << 20)
+    assert report.subject.log.bytes_read == 4 << 20
     assert report.timeline.failed_step.customizer == 0
+
+
+def test_64mb_log_that_timed_out_in_windows_update_is_diagnosed_from_at_most_8mb(arm, azurite):
+    # Windows Update starts 3 MiB before the end of a 64 MiB log and runs until the cancel at the timeout.
+    data = timed_out_log(64, 3)
+    status = {"startTime": "2025-04-08T09:58:00Z", "endTime": "2025-04-08T14:02:10Z", "runState": "Failed", "message": failed_message()}
+    customize = [{"type": "PowerShell", "name": "install-agents", "inline": ["echo agents"]}, {"type": "WindowsUpdate", "name": "patch-tuesday"}]
+    mock_template(arm, "win01", {"lastRunStatus": status, "exactStagingResourceGroup": STAGING, "customize": customize, "buildTimeoutInMinutes": 240})
+    mock_storage(arm, STAGING, azurite)
+    upload(azurite, f"{RUN}/customization.log", data)
+    report = diagnose().report
+    log = report.subject.log
+    print(f"\n64 MiB timeout case: log {log.size:,} bytes, read {log.bytes_read:,} bytes from offset {log.read_from:,}")
+    assert report.primary.rule == "AIB151" and report.primary.category == "build_timeout"
+    assert "the 'patch-tuesday' customizer (windows-update" in report.primary.cause
+    assert "4 h 4 min (by the template's run status)" in report.primary.cause
+    assert log.bytes_read == 4 << 20 <= 8 << 20  # 1 MiB, then only the 3 MiB before it
 
 
 # --- fetch-log: files, resume, bundles --------------------------------------------------------

@@ -94,3 +94,39 @@ def test_the_facts_a_detail_may_name_are_the_ones_a_diagnosis_fills():
         failed_step=FailedStep("customize", 1, "the second customizer"),
     )
     assert set(template_facts({})) | set(_facts(timeline)) == FACTS
+
+
+@pytest.mark.parametrize(
+    "timeline,message",
+    [
+        ({"later": 5}, "timeline needs some of"),
+        ({}, "timeline needs some of"),
+        ({"running": "("}, "bad pattern"),
+        ({"near_timeout": -1}, "must be a positive number"),
+        ({"silence_minutes": "long"}, "must be a positive number"),
+    ],
+)
+def test_malformed_timeline_conditions_are_rejected(timeline, message):
+    with pytest.raises(CatalogError, match=message):
+        build_catalog([("t.yaml", GOOD | {"timeline": timeline})])
+
+
+def test_a_timeline_rule_may_match_on_timing_alone_and_name_the_timing_facts():
+    record = {k: v for k, v in GOOD.items() if k != "match"} | {"timeline": {"silence_minutes": 30}, "details": ["Silent {silence} since {silent_since}."]}
+    rule = build_catalog([("t.yaml", record)]).rules[0]
+    assert rule.basis == "timeline" and rule.patterns == () and rule.timeline.silence_minutes == 30
+    with pytest.raises(CatalogError, match="names \\['silence'\\]"):
+        build_catalog([("t.yaml", GOOD | {"details": ["Silent {silence}."]})])  # only a timeline rule knows the timing
+
+
+def test_the_timing_facts_are_the_ones_a_timeline_rule_fills():
+    from aib_doctor.core.catalog import TIMING_FACTS
+    from aib_doctor.core.timeline import LogLine
+    from aib_doctor.core.timing import Timing, _groups
+    from aib_doctor.model import CustomizerRun
+
+    run = CustomizerRun("shell", 1, "2024-01-01T10:00:00", None, None, "running")
+    done = CustomizerRun("shell", 0, "2024-01-01T09:00:00", "2024-01-01T09:10:00", 600, "ok")
+    line = LogLine(3, "waiting")
+    timing = Timing(14000, "by the log's own timestamps", 240, "the default", run, 7000, 3600, line, "2024-01-01T11:00:00", line, done)
+    assert set(_groups(timing)) == TIMING_FACTS

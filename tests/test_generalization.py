@@ -61,7 +61,7 @@ def test_a_distinctive_line_alone_fires_its_rule_as_partial():
 
 
 def test_vocabulary_names_the_category_of_an_error_no_rule_knows():
-    text = "ERROR: the build VM could not be reached over WinRM: dial tcp 10.0.0.4:5986: i/o timeout (NSG on the subnet?)"
+    text = "ERROR: the build VM could not be reached over WinRM: the NSG on the subnet drops port 5986 traffic"
     report = diagnose_source("input", text)
     assert report.primary.category == "network"
     assert report.primary.basis == "vocabulary" and report.primary.confidence == "low"

@@ -242,3 +242,12 @@ def test_every_result_renders_in_every_format_and_none_falls_back_to_text():
     lint_outputs = {fmt: render_lint(lint, fmt, {}) for fmt in LintFormat}
     assert len(set(lint_outputs.values())) == len(LintFormat)
     assert len({render(REPORT, fmt) for fmt in Format}) == len(Format)
+
+
+def test_a_timeline_rule_shows_its_conditions():
+    from aib_doctor.core.catalog import load_catalog
+    from aib_doctor.render.rules_report import rule_dict, rule_text
+
+    rule = load_catalog().get("AIB152")
+    assert "Timeline:\n  silence_minutes: 30\n" in rule_text(rule)
+    assert rule_dict(rule)["timeline"] == {"silence_minutes": 30} and "timeline" not in rule_dict(load_catalog().get("AIB012"))

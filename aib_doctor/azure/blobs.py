@@ -30,13 +30,19 @@ class BlobRangeReader:
 
     def size(self) -> int:
         if self._size is None:
-            self._size = self._blob.get_blob_properties().size
+            try:
+                self._size = self._blob.get_blob_properties().size
+            except Exception as exc:  # auth, not found, network: one clear line (exit 4), never a traceback
+                raise access_error(exc, f"reading the size of {self._blob.blob_name}") from None
         return self._size
 
     def read(self, offset: int, length: int) -> Iterator[bytes]:
         if length <= 0:
             return
-        yield from self._blob.download_blob(offset=offset, length=length).chunks()
+        try:
+            yield from self._blob.download_blob(offset=offset, length=length).chunks()
+        except Exception as exc:
+            raise access_error(exc, f"reading bytes {offset:,}-{offset + length - 1:,} of {self._blob.blob_name}") from None
 
 
 class BlobLogStore:

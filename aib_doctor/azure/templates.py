@@ -27,6 +27,9 @@ class ArmTemplateSource:
     def run_outputs(self, resource_group: str, name: str) -> list[RunOutput]:
         return run_outputs(self.session, resource_group, name)
 
+    def start_run(self, resource_group: str, name: str) -> None:
+        start_run(self.session, resource_group, name)
+
     def resource_groups(self) -> list[tuple[str, dict[str, str]]]:
         return list_groups(self.session)
 
@@ -62,6 +65,15 @@ def _suggest(session: AzureSession, resource_group: str, name: str) -> str:
         return "; the group holds no image templates"
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5) or sorted(names)[:5]
     return "; did you mean " + ", ".join(repr(n) for n in close) + "?"
+
+
+def start_run(session: AzureSession, resource_group: str, name: str) -> None:
+    """POST the run action; the service answers 202 and builds on its own (the caller follows the status)."""
+    try:
+        # polling=False: the initial POST only; azure-core would otherwise poll the operation in a thread.
+        session.client("imagebuilder").virtual_machine_image_templates.begin_run(resource_group, name, polling=False)
+    except Exception as exc:
+        raise access_error(exc, f"starting a run of template {name!r} in {resource_group!r}") from None
 
 
 def run_outputs(session: AzureSession, resource_group: str, name: str) -> list[RunOutput]:

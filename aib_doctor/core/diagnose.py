@@ -15,6 +15,7 @@ from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
+from aib_doctor.core.timing import fire_timeline_rules
 from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, guess_category, load_vocabulary, text_lines
 from aib_doctor.lint import check_info, lint_document
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
@@ -59,11 +60,14 @@ def diagnose(
     `preflight` issues found online join them."""
     logs = [s for s in scans if s.source in ("customization.log", "input")]
     builder = logs[0].timeline if logs else TimelineBuilder()
-    fired = _without_benign_lines([hit for rule in catalog if (hit := _fire(rule, table, scans))])
     state = build_state(status)
+    fired = [hit for rule in catalog if (hit := _fire(rule, table, scans))]
+    log_source = logs[0].source if logs else "input"
+    fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
     pasted = not any(s.source == "customization.log" for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
-    if state is None and pasted and ends_in_success(text_lines(texts)):
+    causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
+    if state is None and pasted and ends_in_success(text_lines(texts), causes):
         state = "succeeded"  # a paste whose errors were retried: it says so at its end
     if state is None:
         log_failed = builder.failed or any(f.rule.severity == "error" and f.rule.category != "benign" for f in fired)
@@ -71,9 +75,9 @@ def diagnose(
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
     # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
-    if cause is None and (state == "failed" or (state == "unknown" and pasted)):
+    if cause is None and state in ("failed", "unknown"):
         # No signature or code: the category's vocabulary, when the text has error content at all.
-        guess = guess_category(vocabulary or load_vocabulary(), texts)
+        guess = guess_category(vocabulary or load_vocabulary(), _without_explained_lines(texts, fired))
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
@@ -154,7 +158,7 @@ def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired
 def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     """A line a benign rule explains (cleanup retries, "Will retry") is no evidence of a failure: other
     rules lose it, and a rule left with no evidence does not fire."""
-    benign = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = _benign_lines(fired)
     if not benign:
         return fired
     kept = []
@@ -166,6 +170,18 @@ def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
         if evidence:
             kept.append(replace(f, evidence=evidence))
     return kept
+
+
+def _benign_lines(fired: list[Fired]) -> set[tuple[str, int]]:
+    return {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+
+
+def _without_explained_lines(texts, fired: list[Fired]):
+    """The texts less the lines a benign rule explained (a cleanup retry is not the error to guess from)."""
+    benign = _benign_lines(fired)
+    if not benign:
+        return texts
+    return [(source, tuple((n, t) for n, t in lines if (source, n) not in benign)) for source, lines in texts]
 
 
 def _finding(fired: Fired, facts: dict[str, str]) -> Finding:

@@ -32,8 +32,9 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
-CONTEXT_BYTES = 8192
-"""Text above an evidence line that its redaction reads (a PEM key's BEGIN line, a Key Vault secret's id)."""
+CONTEXT_BYTES = 16 << 10
+"""How far back from a line the scan keeps what came before it: the timeline looks there for the last line printed
+before the build ended, and redaction reads it for an evidence line (a PEM key's BEGIN line, a Key Vault secret's id)."""
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,19 @@ class Scan:
         self.source = source
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
-        self._timeline = TimelineBuilder()
-        self._errors: collections.deque[tuple[int, str, memoryview]] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._timeline = TimelineBuilder(whole_log=numbered)
+        self._tail = b""  # the end of the previous block: the lines before an end line at a block's start
+        self._at: tuple[bytes, int] = (b"", 0)  # the block and the offset of the line being matched
+        self._errors: collections.deque[tuple[int, str, tuple[bytes, int], bytes]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._lines = 0
         self._cut: list[int] = []
         self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
+
+    @property
+    def timeline(self) -> TimelineBuilder:
+        """The timeline so far (`watch` reads it between blocks)."""
+        return self._timeline
 
     def feed(self, block: Block) -> None:
         data = block.data
@@ -150,7 +158,7 @@ class Scan:
                 self._kept = None  # too long to be a paste: the physical-line pass alone
         if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
             for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
-                self._timeline.see_operation_id(raw[:200].decode("utf-8", "replace"))
+                self._timeline.see_first_line(raw[:200].decode("utf-8", "replace"))
         search = self._table.prefilter.search
         lineno, counted, pos = block.first_line, 0, 0
         while True:
@@ -161,12 +169,18 @@ class Scan:
             end = data.find(b"\n", m.start())  # a block always ends with a newline
             lineno += data.count(b"\n", counted, start)
             counted = start
-            self._line(lineno, data[start:end], lineno in block.truncated, memoryview(data)[max(0, start - CONTEXT_BYTES) : start])
+            self._at = (data, start)
+            self._line(lineno, data[start:end], lineno in block.truncated)
             pos = end + 1
         self._lines = block.first_line + data.count(b"\n") - 1
         self._cut += block.truncated
+        self._tail = _lines_before(data, len(data))
 
-    def _line(self, lineno: int, raw: bytes, truncated: bool, before: memoryview) -> None:
+    def _before(self) -> bytes:
+        """Whole lines (up to CONTEXT_BYTES and the previous block's tail) before the line being matched."""
+        return _context(self._at, self._tail)
+
+    def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
         text, cut = decode_line(raw, MAX_LINE)
         if cut or truncated:
             text += " [line truncated]"
@@ -174,19 +188,22 @@ class Scan:
         for index in sorted(matched):
             entry = self._table.entries[index]
             if entry.rule is not None:
-                self._rule_hit(index, entry, lineno, text, before=before)
+                self._rule_hit(index, entry, lineno, text, physical=True)
             elif entry.marker == "error":
                 if not _NOT_AN_ERROR.search(text):
-                    self._errors.append((lineno, text, before))  # redacted in result(): most are pushed out
+                    self._errors.append((lineno, text, self._at, self._tail))  # redacted in result(): most are pushed out
             else:
+                if entry.marker == "failed" and self._timeline.awaits_end:
+                    self._timeline.see_end(lineno if self._numbered else None, text, self._before())
                 m = entry.regex.search(text)
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
-    def _evidence(self, lineno: int, text: str, before: memoryview | None = None) -> Evidence:
-        above = bytes(before).decode("utf-8", "replace") if before is not None else ""
+    def _evidence(self, lineno: int, text: str, before: bytes = b"") -> Evidence:
+        above = before.decode("utf-8", "replace")
         return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip())
 
-    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, before: memoryview | None = None) -> None:
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, physical: bool = False) -> None:
+        """`physical`: the line being matched in the block (its context is at hand); else a logical-text match."""
         rule = entry.rule
         if self.source != "input" and self.source not in rule.where:
             return
@@ -196,7 +213,7 @@ class Scan:
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
-            hits.evidence.append(self._evidence(lineno, text, before))
+            hits.evidence.append(self._evidence(lineno, text, self._before() if physical else b""))
         if not hits.groups:
             m = match or entry.regex.search(text)
             if m:
@@ -236,8 +253,15 @@ class Scan:
             lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
             lines = _redacted_lines(lines)
             self._logical_pass(lines)
-        errors = tuple(self._evidence(lineno, text, before) for lineno, text, before in self._errors)
+        errors = tuple(self._evidence(lineno, text, _context(at, tail)) for lineno, text, at, tail in self._errors)
+        self._timeline.see_log_end(self._lines if self._numbered else None, self._tail)
         return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines), tuple(self._cut))
+
+
+def _context(at: tuple[bytes, int], tail: bytes) -> bytes:
+    data, start = at
+    before = _lines_before(data, start)
+    return tail + before if len(before) == start else before
 
 
 def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -246,6 +270,11 @@ def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     if len(texts) != len(lines):  # masks keep line breaks; if one ever did not, each line is still redacted on its own
         return [(lineno, redact(text)) for lineno, text in lines]
     return [(lineno, text) for (lineno, _), text in zip(lines, texts, strict=True)]
+
+
+def _lines_before(data: bytes, end: int) -> bytes:
+    """The whole lines of data[:end] that start within CONTEXT_BYTES of end."""
+    return data[data.rfind(b"\n", 0, max(0, end - CONTEXT_BYTES)) + 1 : end]
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 
@@ -30,16 +30,25 @@ EVIDENCE_LINES = 3
 ERROR_CONTENT = re.compile(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
-    r"exceeded|expired|rejected|unavailable|not available|not supported|no more)\b"
+    r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
+    r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
+    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic)\b"
 )
 
 
-NOT_AN_ERROR = re.compile(r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b")
+# Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
+# timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
+NOT_AN_ERROR = re.compile(
+    r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
+    r"retryable error|will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
+    # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
+    r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
+)
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
-    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS)\b)"
+    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected)\b|Connected to (?:WinRM|SSH)!)"
 )
 
 
@@ -159,9 +168,11 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     )
 
 
-def ends_in_success(lines: Sequence[tuple[str, int | None, str]]) -> bool:
-    """The text reports success after its last error: the errors were retried, or harmless."""
-    return _last(lines, SUCCESS.search) > _last(lines, _is_error)
+def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
+    """The text reports success after its last error (error words, or a line in `failures`, where a rule
+    found a cause): the errors were retried, or harmless."""
+    last_error = max(_last(lines, _is_error), max((i for i, (s, n, _) in enumerate(lines) if (s, n) in failures), default=-1))
+    return _last(lines, SUCCESS.search) > last_error
 
 
 def _is_error(text: str) -> bool:

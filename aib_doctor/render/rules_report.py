@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
-from aib_doctor.model import Check, Rule
+from aib_doctor.model import Check, Rule, TimelineCondition
 
 Described = Rule | Check
 """An AIB rule (a log signature) or a template check (TPL offline, PRE online)."""
@@ -28,6 +29,7 @@ def rule_dict(item: Described) -> dict:
             "cause": item.cause,
             "fix": item.fix,
             "patterns": [{"role": p.role, "regex": p.regex} for p in item.patterns],
+            **({"timeline": _conditions(item.timeline)} if item.timeline else {}),
             "docs": list(item.docs),
         }
     return {
@@ -60,6 +62,8 @@ def rule_text(item: Described) -> str:
         ]
         if item.unless:
             lines.append(f"  unless a line matches {item.unless}")
+        if item.timeline:
+            lines += ["Timeline:", *(f"  {key}: {value}" for key, value in _conditions(item.timeline).items())]
         lines += [f"Docs: {url}" for url in item.docs]
         return "\n".join(lines) + "\n"
     lines = [
@@ -74,6 +78,11 @@ def rule_text(item: Described) -> str:
     if item.explains:
         lines += ["", f"Explains: {', '.join(item.explains)}"]
     return "\n".join(lines) + "\n"
+
+
+def _conditions(condition: TimelineCondition) -> dict:
+    """The conditions a timeline rule states, without the ones it leaves unset."""
+    return {key: value for key, value in dataclasses.asdict(condition).items() if value is not None}
 
 
 def rule_markdown(item: Described) -> str:

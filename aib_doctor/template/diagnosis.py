@@ -14,7 +14,7 @@ from aib_doctor.core.catalog import Catalog
 from aib_doctor.core.diagnose import build_state, diagnose
 from aib_doctor.core.inputs import status_scans, template_status
 from aib_doctor.core.redact import redact_chunks
-from aib_doctor.core.scan import PatternTable
+from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import properties, template_facts
 from aib_doctor.errors import InputError, LogUnavailable
 from aib_doctor.files import file_chunks, write_atomic
@@ -22,7 +22,7 @@ from aib_doctor.lint.preflight import ArmReader, preflight_document
 from aib_doctor.model import AzureTemplate, LogRead, Report, RunLogs, Subject
 from aib_doctor.template.ports import LogStore, Progress, TemplateSource
 from aib_doctor.template.staging import LogLocation, choose_staging_group, parse_log_location
-from aib_doctor.template.tail import diagnose_log, scan_window
+from aib_doctor.template.tail import diagnose_log, scan_whole
 
 
 @dataclass
@@ -79,6 +79,16 @@ def _select(runs: list[RunLogs], run: str, location: LogLocation | None) -> list
     return match
 
 
+@dataclass(frozen=True)
+class FollowedLog:
+    """A log read already, from byte 0, while a build ran (`watch`): the diagnosis uses it instead of reading again."""
+
+    blob: str
+    scan: ScanResult
+    size: int
+    bytes_read: int
+
+
 @dataclass
 class TemplateDiagnosis:
     report: Report
@@ -97,9 +107,13 @@ def diagnose_template(
     table: PatternTable,
     full_log: bool = False,
     arm: ArmReader | None = None,
+    template: dict | None = None,
+    followed: FollowedLog | None = None,
 ) -> TemplateDiagnosis:
-    """`arm`, when given, runs the preflight against the live template: its gaps join the findings."""
-    template = source.template(resource_group, name)
+    """`arm`, when given, runs the preflight against the live template: its gaps join the findings.
+
+    `template`, when given, is the resource as just read; `followed`, the run's log as `watch` read it."""
+    template = template if template is not None else source.template(resource_group, name)
     status = template_status(template)
     preflight_issues = preflight_document(arm, template) if arm is not None else []
     facts = template_facts(template)
@@ -140,8 +154,11 @@ def diagnose_template(
     # validation.log is small and written after the build: read it whole when the run has one.
     extra = []
     for blob in run.logs[1:]:
-        extra_reader = located.store.reader(blob)
-        extra.append(scan_window(extra_reader, table, 0, extra_reader.size()))
+        extra.append(scan_whole(located.store.reader(blob), table))
+    if followed is not None and followed.blob == run.logs[0]:
+        report = diagnose([*scans, followed.scan, *extra], catalog, table, status, subject, template, preflight_issues)
+        log = replace(subject.log, size=followed.size, read_from=0, bytes_read=followed.bytes_read)
+        return TemplateDiagnosis(replace(report, subject=replace(report.subject, log=log)), notes, located=located)
     reader = located.store.reader(run.logs[0])
     report = diagnose_log(reader, catalog, table, scans, status, subject, template, full=full_log, extra_scans=extra, preflight=preflight_issues)
     return TemplateDiagnosis(report, notes, located=located)

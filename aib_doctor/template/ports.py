@@ -48,6 +48,10 @@ class TemplateSource(Protocol):
 
     def run_outputs(self, resource_group: str, name: str) -> list[RunOutput]: ...
 
+    def start_run(self, resource_group: str, name: str) -> None:
+        """Ask the service to run the build (the template's run action) without waiting for it."""
+        ...
+
     def resource_groups(self) -> list[tuple[str, dict[str, str]]]:
         """Every group of the subscription as (name, tags): the staging lookup's last resort."""
         ...

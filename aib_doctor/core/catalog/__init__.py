@@ -8,6 +8,7 @@ Patterns use the syntax RE2 and Python's re share, because the scanner runs them
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import string
@@ -17,20 +18,20 @@ from typing import Any
 import yaml
 
 from aib_doctor.errors import CatalogError
-from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule
+from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, TimelineCondition
 
 # libyaml's loader when PyYAML was built with it: a fifth of the start-up time of every command.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^AIB\d{3}$")
 _NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
-_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "title", "cause", "fix", "details", "docs"}
+_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs"}
 _MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
 _CODE_FIELDS = {"bare", "coded", "status"}
 # Where an ARM or Image Builder error code stands in every shape seen: "code": "X", Code="X", Code=\"X\",
 # (Code: X), ErrorCode: X, provisioningErrorCode: X, Error Code: X, "X" as the first word of "X: message".
 _CODE_CONTEXT = (
     r"(?i:\bcode\\?\"?\s*[=:]\s*\\*\"?|\(code:?\s*|errorcode\\?\"?\s*[=:]?\s*\\*\"?|"
-    r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|^\s*)"
+    r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|->\s*|^\s*)"
 )
 # A status where statuses stand: StatusCode=403, Status: 403, (CODE: 409), HTTP/1.1 403, "unexpected status 409",
 # "Response 403", "(403) Forbidden" / "(409 Conflict)".
@@ -38,6 +39,10 @@ _STATUS_CONTEXT = r"(?i:status ?(?:code)?\s*[=:]?\s*|\(code:\s*|http/\d(?:\.\d)?
 FACTS = frozenset({"vm_size", "timeout_minutes", "failed_step", "failed_customizer", "running_customizer", "customize_seconds"})
 """What a diagnosis knows besides a rule's own named groups: the template's (template_facts) and the timeline's
 (diagnose). A detail sentence may name these and the named groups of its rule's any, all and facts patterns."""
+TIMING_FACTS = frozenset(
+    {"timeout_in_effect", "build_ran", "running_for", "running_since", "running_share", "silence", "silent_since", "last_line", "longest_done"}
+)
+"""What a rule with a `timeline:` block may also name (aib_doctor.core.timing measures them)."""
 
 
 class Catalog:
@@ -89,8 +94,11 @@ def _rule(origin: str, record: Any) -> Rule:
         raise CatalogError(f"{where}: unknown fields {sorted(unknown)}")
     if "codes" in record:
         record = {**record, "match": _code_match(where, record["codes"], record.get("match"))}
+    timeline = _timeline_condition(where, record["timeline"]) if "timeline" in record else None
+    if timeline is not None and "match" not in record:
+        record = {**record, "match": {}}  # a rule of timing alone: the conditions are its whole match
     for key in ("id", "name", "category", "severity", "priority", "match", "title", "cause", "fix"):
-        if record.get(key) in (None, ""):
+        if record.get(key) in (None, "") and not (key == "match" and timeline is not None):
             raise CatalogError(f"{where}: missing {key}")
     if not _ID.match(record["id"]) or not _NAME.match(record["name"]):
         raise CatalogError(f"{where}: id must look like AIB001 and name like area.slug")
@@ -100,12 +108,12 @@ def _rule(origin: str, record: Any) -> Rule:
     if not set(sources) <= set(SOURCES):
         raise CatalogError(f"{where}: unknown source in {sources}")
     match = record["match"]
-    if not isinstance(match, dict) or set(match) - _MATCH_FIELDS or not (match.get("any") or match.get("all")):
+    if not isinstance(match, dict) or set(match) - _MATCH_FIELDS or not (match.get("any") or match.get("all") or timeline is not None):
         raise CatalogError(f"{where}: match needs any or all, and only {sorted(_MATCH_FIELDS)}")
     patterns = tuple(Pattern(_checked_regex(where, regex), role) for role in ("any", "all", "none", "facts", "partial") for regex in match.get(role) or ())
     unless = match.get("unless")
     details = tuple(record.get("details") or ())
-    known = FACTS.union(*(re.compile(p.regex).groupindex for p in patterns if p.role != "none"))
+    known = (FACTS | (TIMING_FACTS if timeline else frozenset())).union(*(re.compile(p.regex).groupindex for p in patterns if p.role != "none"))
     for sentence in details:
         try:
             unknown = sorted(set(_placeholders(sentence)) - known)
@@ -129,8 +137,22 @@ def _rule(origin: str, record: Any) -> Rule:
         unless=_checked_regex(where, unless) if unless else None,
         details=details,
         docs=tuple(record.get("docs") or ()),
-        basis="error-code" if "codes" in record else "signature",
+        basis="error-code" if "codes" in record else "timeline" if timeline else "signature",
+        timeline=timeline,
     )
+
+
+def _timeline_condition(where: str, block: Any) -> TimelineCondition:
+    fields = {f.name: f.type for f in dataclasses.fields(TimelineCondition)}
+    if not isinstance(block, dict) or not block or set(block) - set(fields):
+        raise CatalogError(f"{where}: timeline needs some of {sorted(fields)}")
+    for key in ("running", "not_running"):
+        if key in block:
+            _checked_regex(where, block[key])
+    for key in ("near_timeout", "silence_minutes"):
+        if key in block and (not isinstance(block[key], (int, float)) or block[key] <= 0):
+            raise CatalogError(f"{where}: timeline.{key} must be a positive number")
+    return TimelineCondition(**block)
 
 
 def _code_match(where: str, codes: Any, match: Any) -> dict:
