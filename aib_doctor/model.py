@@ -106,6 +106,9 @@ class Evidence:
     line: int | None
     """1-based, in the source; None where the position is unknown (a tail window of a log, a template)."""
     text: str
+    matched: str = field(default="", compare=False)
+    """The phrase in text that the rule matched: a shortened line keeps it in view. Not part of the JSON report,
+    nor of equality (the same line matched by two patterns is one piece of evidence)."""
 
 
 @dataclass(frozen=True)

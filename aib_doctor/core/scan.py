@@ -198,9 +198,9 @@ class Scan:
                 m = entry.regex.search(text)
                 self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
 
-    def _evidence(self, lineno: int, text: str, before: bytes = b"") -> Evidence:
+    def _evidence(self, lineno: int, text: str, before: bytes = b"", matched: str = "") -> Evidence:
         above = before.decode("utf-8", "replace")
-        return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip())
+        return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip(), redact(matched))
 
     def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, physical: bool = False) -> None:
         """`physical`: the line being matched in the block (its context is at hand); else a logical-text match."""
@@ -213,7 +213,8 @@ class Scan:
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
         if len(hits.evidence) < EVIDENCE_PER_PATTERN:
-            hits.evidence.append(self._evidence(lineno, text, self._before() if physical else b""))
+            m = match or entry.regex.search(text)
+            hits.evidence.append(self._evidence(lineno, text, self._before() if physical else b"", m.group(0) if m else ""))
         if not hits.groups:
             m = match or entry.regex.search(text)
             if m:
