@@ -30,7 +30,7 @@ Category = Literal[
     "benign",
 ]
 Severity = Literal["error", "warning", "info"]
-Source = Literal["lastRunStatus", "provisioningError", "customization.log", "input", "template"]
+Source = Literal["lastRunStatus", "provisioningError", "customization.log", "validation.log", "input", "template"]
 """Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
 Status = Literal["failed", "succeeded", "running", "unknown"]
 Transition = Literal["new_failure", "still_failing", "recovered", "new_template", "changed", "unchanged", "gone", "error"]

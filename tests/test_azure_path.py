@@ -608,6 +608,7 @@ def test_validation_log_is_diagnosed_with_the_build_log(arm, azurite):
     report = diagnose().report
     assert report.primary.rule == "AIB017"
     assert report.subject.log.also == (f"{RUN}/validation.log",)
+    assert {e.source for e in report.primary.evidence} == {"validation.log"}  # labelled where it came from
 
 
 def test_a_bug_inside_an_adapter_is_exit_5_not_azure_unreachable(arm, azurite, monkeypatch):

@@ -279,3 +279,13 @@ def test_a_bundle_that_fails_part_way_leaves_nothing_behind(tmp_path):
     with pytest.raises(OSError):
         write_bundle(tmp_path / "bundle", document, locate_logs(source, RG, "win01", document), force=False, progress=None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bundles_validation_log_evidence_says_validation_log(tmp_path):
+    (tmp_path / "customization.log").write_bytes((FIXTURES / "logs" / "windows-success.log").read_bytes())
+    (tmp_path / "validation.log").write_bytes(b"[922bdf36] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n")
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    intake = read_input(str(tmp_path), table)
+    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
+    assert report.primary.rule == "AIB017" and [e.source for e in report.primary.evidence] == ["validation.log"]

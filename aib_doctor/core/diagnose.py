@@ -24,7 +24,7 @@ EVIDENCE_PER_FINDING = 6
 CONFIDENCE = {"signature": "high", "partial": "medium", "error-code": "medium", "vocabulary": "low", "timeline": "medium", "template": "high"}
 PARTIAL_PENALTY = 10
 LOOSE_PENALTY = 4
-SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
+SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4, "validation.log": 5}
 _FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
 _RUNNING_RUN_STATES = {"running", "canceling"}
 _STATED_ERROR = re.compile(r"^\s*(?:ERROR|FATAL)\b|^\s*##\[error\]|FullyQualifiedErrorId")
@@ -64,7 +64,7 @@ def diagnose(
     fired = [hit for rule in catalog if (hit := _fire(rule, table, scans))]
     log_source = logs[0].source if logs else "input"
     fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
-    pasted = not any(s.source == "customization.log" for s in scans)
+    pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
     causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
     if state is None and pasted and ends_in_success(text_lines(texts), causes):

@@ -216,7 +216,8 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
                 head = handle.read(CHUNK)
                 if head:  # an empty log in a bundle is a build that wrote nothing yet: scanned as empty
                     _sniff(str(log), head)
-                scans.append(scan_chunks(table, "customization.log", chain([head], read_chunks(handle))))
+                source = "validation.log" if log.name == "validation.log" else "customization.log"
+                scans.append(scan_chunks(table, source, chain([head], read_chunks(handle))))
         except OSError as exc:
             raise InputError(f"{log}: cannot read it ({exc.strerror})") from None
         notes += _cut_notes(str(log), scans[-1])

@@ -205,7 +205,8 @@ class Scan:
     def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, physical: bool = False) -> None:
         """`physical`: the line being matched in the block (its context is at hand); else a logical-text match."""
         rule = entry.rule
-        if self.source != "input" and self.source not in rule.where:
+        where = "customization.log" if self.source == "validation.log" else self.source  # both are Packer's logs
+        if where != "input" and where not in rule.where:
             return
         unless = self._table.unless.get(rule.id)
         if unless is not None and unless.search(text):
