@@ -1,4 +1,5 @@
-"""`make bench`: time `aib-doctor analyze` against `grep -E` on the same 256 MB log, and its peak memory.
+"""`make bench`: time `aib-doctor analyze` against `grep -E` on the same 256 MB log, and its peak memory; and the
+redaction a bundle applies to that log (`redact_chunks`), against the same grep.
 
 The log looks like a real Windows build whose update and script output runs for hours: deploy,
 WinRM, customizer markers, then hundreds of megabytes of remote output and Packer debug lines,
@@ -77,6 +78,13 @@ def literal_patterns() -> list[str]:
     return patterns
 
 
+REDACT = (
+    "import sys; from pathlib import Path; from aib_doctor.core.redact import redact_chunks; from aib_doctor.files import file_chunks\n"
+    "for block in redact_chunks(file_chunks(Path(sys.argv[1]))): sys.stdout.buffer.write(block)"
+)
+"""What fetch-log --bundle and check's evidence do to a downloaded log, written to stdout (a file, like the others)."""
+
+
 def timed(cmd: list[str]) -> tuple[float, int, int]:
     """Wall seconds, peak RSS in MB, exit code."""
     # Output goes to a real file: GNU grep notices /dev/null and stops at the first match.
@@ -103,10 +111,13 @@ def main() -> int:
     if code != 1:
         print(f"aib-doctor analyze exited {code}, expected 1 (a diagnosed failure)")
         return 1
+    redact = [str(ROOT / ".venv" / "bin" / "python"), "-c", REDACT, str(log)]
     aib = [timed(analyze) for _ in range(RUNS)]
     greps = [timed(grep) for _ in range(RUNS)]
+    redacts = [timed(redact) for _ in range(RUNS)]
     aib_s = statistics.median(t for t, _, _ in aib)
     grep_s = statistics.median(t for t, _, _ in greps)
+    redact_s = statistics.median(t for t, _, _ in redacts)
     result = {
         "log_mb": round(log.stat().st_size / 2**20),
         "patterns": len(patterns.read_text().splitlines()),
@@ -114,6 +125,9 @@ def main() -> int:
         "grep_seconds": round(grep_s, 3),
         "ratio": round(aib_s / grep_s, 2),
         "analyze_peak_rss_mb": max(rss for _, rss, _ in aib),
+        "bundle_redaction_seconds": round(redact_s, 3),
+        "bundle_redaction_ratio": round(redact_s / grep_s, 2),
+        "bundle_redaction_peak_rss_mb": max(rss for _, rss, _ in redacts),
         "targets": {"ratio": 4, "peak_rss_mb": 150},
     }
     (OUT / "results.json").write_text(json.dumps(result, indent=2) + "\n")

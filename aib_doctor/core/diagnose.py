@@ -87,6 +87,9 @@ def diagnose(
     cause_line = None
     if cause is not None:
         cause_line = next((e.line for e in fired[cause].evidence if e.source in ("customization.log", "input")), None)
+    elif logs:  # nothing explains it: the last error line inside a customizer still tells which one failed
+        inside = [e.line for e in logs[0].error_lines if e.line and any(r.start_line and r.start_line < e.line < (r.end_line or 0) for r in builder.runs())]
+        cause_line = inside[-1] if inside else None
     timeline = builder.build(failed=state == "failed", error_line=cause_line)
     facts = {}
     if template is not None:
