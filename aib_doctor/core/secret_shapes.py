@@ -63,6 +63,12 @@ def _mask_strings(value: str) -> str:
     return re.sub(rf"(:\s*{_DQ})(?:[^\"\\\n]|\\(?!\"))*({_DQ})", rf"\g<1>{MASK}\g<2>", value)
 
 
+_URL_PARAMETER = r"(?:[?&]|\\u0026)(?:code|token|access_token|refresh_token|id_token|client_secret|api[-_]?key|apikey|password|pwd|secret)="
+"""A query or form parameter that carries a secret (Functions' ?code=, OAuth bodies), & possibly JSON-escaped."""
+_LONG_OPTIONS = r"(?:account-key|sas-token|password|client-secret|secret|token|pat|connection-string|access-token)"
+_POWERSHELL_PARAMETERS = r"(?:StorageAccountKey|ClientSecret|Password|Secret|Token|AccessToken|PlainTextPassword|SasToken|ConnectionString|CertificatePassword)"
+
+
 @dataclass(frozen=True)
 class Shape:
     name: str
@@ -106,11 +112,7 @@ SHAPES: tuple[Shape, ...] = (
         rf"{_DQ}[\w.-]*(?:{_SECRET_WORD}|pat){_DQ}{_S}:{_S}\{{[^{{}}]{{0,160}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}",
     ),
     _shape("sas-signature", r"sig=", r"(?:(?<![\w])|(?<=\\u0026))sig=(?P<secret>[^&\s\"'<>\\]+)"),
-    _shape(
-        "url-secret-parameter",
-        r"(?:[?&]|\\u0026)(?:code|token|access_token|refresh_token|id_token|client_secret|api[-_]?key|apikey|password|pwd|secret)=",
-        r"(?:[?&]|\\u0026)(?:code|token|access_token|refresh_token|id_token|client_secret|api[-_]?key|apikey|password|pwd|secret)=(?P<secret>[^&\s\"'<>\\#]+)",
-    ),
+    _shape("url-secret-parameter", _URL_PARAMETER, _URL_PARAMETER + r"(?P<secret>[^&\s\"'<>\\#]+)"),
     _shape("url-password", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"'<>\\]+:(?P<secret>[^@\s/\"'<>\\]+)@"),
     _shape("url-token-user", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://(?P<secret>[^/\s:@\"'<>\\]{16,})@", accept=_token_like),
     _shape(
@@ -126,10 +128,8 @@ SHAPES: tuple[Shape, ...] = (
     _shape("teams-webhook", r"webhook\.office\.com/", r"\.webhook\.office\.com/webhookb2/(?P<secret>[^\s\"'<>\\]+)"),
     _shape(
         "option-secret",
-        r"--(?:account-key|sas-token|password|client-secret|secret|token|pat|connection-string|access-token)|\s-(?:StorageAccountKey|ClientSecret|Password|Secret|Token|AccessToken|PlainTextPassword|SasToken|ConnectionString|CertificatePassword)|aws_secret_access_key|sshpass|az\s+login",
-        r"(?:--(?:account-key|sas-token|password|client-secret|secret|token|pat|connection-string|access-token)"
-        r"|(?<=\s)-(?:StorageAccountKey|ClientSecret|Password|Secret|Token|AccessToken|PlainTextPassword|SasToken|ConnectionString|CertificatePassword)"
-        rf"|\baws_secret_access_key|\bsshpass\s+-p|\baz\s+login\b[^\n]*?\s-p)(?:\s*=\s*|\s+|:){VALUE}",
+        rf"--{_LONG_OPTIONS}|\s-{_POWERSHELL_PARAMETERS}|aws_secret_access_key|sshpass|az\s+login",
+        rf"(?:--{_LONG_OPTIONS}|(?<=\s)-{_POWERSHELL_PARAMETERS}|\baws_secret_access_key|\bsshpass\s+-p|\baz\s+login\b[^\n]*?\s-p)(?:\s*=\s*|\s+|:){VALUE}",
     ),
     _shape("convertto-securestring", r"ConvertTo-SecureString", rf"ConvertTo-SecureString(?:\s+-(?:AsPlainText|Force))*\s+(?:-String\s+)?{VALUE}"),
     _shape("net-user-password", r"net\s+user\s", r"\bnet\s+user\s+[^\s/]+\s+(?P<secret>(?![/*])[^\s]+)"),
