@@ -98,6 +98,8 @@ class Rule:
     """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table,
     "timeline" for one that also states conditions on the build's timing."""
     timeline: TimelineCondition | None = None
+    context: int = 0
+    """Lines printed just above the first match to quote with it (what a script printed before it exited)."""
 
 
 @dataclass(frozen=True)

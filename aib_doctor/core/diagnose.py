@@ -86,7 +86,8 @@ def diagnose(
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
     if cause is not None:
-        cause_line = next((e.line for e in fired[cause].evidence if e.source in ("customization.log", "input")), None)
+        in_log = [e for e in fired[cause].evidence if e.source in ("customization.log", "input")]
+        cause_line = next((e.line for e in in_log if e.matched), in_log[0].line if in_log else None)  # not a line quoted above
     elif logs:  # nothing explains it: the last error line inside a customizer still tells which one failed
         inside = [e.line for e in logs[0].error_lines if e.line and any(r.start_line and r.start_line < e.line < (r.end_line or 0) for r in builder.runs())]
         cause_line = inside[-1] if inside else None
@@ -229,6 +230,7 @@ def _rank(fired: Fired) -> tuple:
     """Benign last; then the most specific cause (a partial or loosely matched signature counts a little
     less than the whole one); then the surer basis; then the one seen first."""
     rule = fired.rule
-    first = _position(fired.evidence[0]) if fired.evidence else (9, 0)
+    matched = [e for e in fired.evidence if e.matched] or fired.evidence  # lines quoted above a match do not move it
+    first = _position(matched[0]) if matched else (9, 0)
     priority = rule.priority - PARTIAL_PENALTY * (fired.basis == "partial") - LOOSE_PENALTY * fired.loose
     return (rule.category == "benign", -priority, CONFIDENCES.index(CONFIDENCE[fired.basis]), first, rule.id)

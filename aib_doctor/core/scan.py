@@ -32,6 +32,8 @@ LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
+QUOTED_CHARS = 400
+"""Longest line quoted above a match; the match's own line is kept whole."""
 CONTEXT_BYTES = 16 << 10
 """How far back from a line the scan keeps what came before it: the timeline looks there for the last line printed
 before the build ended, and redaction reads it for an evidence line (a PEM key's BEGIN line, a Key Vault secret's id)."""
@@ -213,13 +215,29 @@ class Scan:
             return
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
-        if len(hits.evidence) < EVIDENCE_PER_PATTERN:
+        if physical and rule.context and not hits.evidence:
+            hits.evidence += self._lines_above(lineno, rule.context)
+        if len(hits.evidence) < EVIDENCE_PER_PATTERN + rule.context:
             m = match or entry.regex.search(text)
             hits.evidence.append(self._evidence(lineno, text, self._before() if physical else b"", m.group(0) if m else ""))
         if not hits.groups:
             m = match or entry.regex.search(text)
             if m:
                 hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
+
+    def _lines_above(self, lineno: int, count: int) -> list[Evidence]:
+        """The last `count` non-blank lines before the line being matched, redacted with what is above them."""
+        before = self._before()
+        lines = before.split(b"\n")[:-1] if before.endswith(b"\n") else []
+        quoted: list[Evidence] = []
+        for back in range(len(lines) - 1, -1, -1):
+            if len(quoted) == count:
+                break
+            text = decode_line(lines[back], QUOTED_CHARS)[0]
+            text += " [line truncated]" if len(lines[back]) > QUOTED_CHARS else ""
+            if text.strip() and not (lineno - len(lines) + back) < 1:
+                quoted.insert(0, self._evidence(lineno - len(lines) + back, text, b"\n".join(lines[:back]) + b"\n" if back else b""))
+        return quoted
 
     def _logical_pass(self, lines: list[tuple[int, str]]) -> None:
         """Rules no physical line matched, tried on the logical text with loosened patterns."""

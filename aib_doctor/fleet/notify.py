@@ -33,7 +33,7 @@ def failure_payload(template: TemplateSummary, report: Report, evidence_path: st
     if primary:
         lines += [f"**{primary.rule} {primary.name}**: {primary.title}", "", f"**Cause.** {primary.cause}", "", f"**Fix.** {primary.fix}"]
         if primary.evidence:
-            lines += ["", "```", *(e.text[:300] for e in primary.evidence[:3]), "```"]
+            lines += ["", "```", *(e.text[:300] for e in primary.evidence), "```"]
     else:
         lines.append("No known error signature explains this failure; see the report.")
     if evidence_path:

@@ -140,6 +140,7 @@ def render_text(report: Report) -> Text:
             out.append(f"  {finding.rule} {finding.name}", style="cyan")
             out.append(f" [{finding.category}]: {finding.title}\n")
             if finding.evidence:
-                out.append("      " + _evidence_line(finding.evidence[0]) + "\n", style="dim")
+                shown = next((e for e in finding.evidence if e.matched), finding.evidence[0])  # not a line quoted above it
+                out.append("      " + _evidence_line(shown) + "\n", style="dim")
     _timeline(out, report.timeline)
     return out
