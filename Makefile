@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-min docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,25 @@ test: $(STAMP) $(AZURITE)
 	$(BIN)/lint-imports --no-cache >/dev/null || $(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
+# The declared dependency floors, pinned (.ci/constraints-min.txt), in a venv of their own: the whole suite again.
+# PYTHON_MIN=python3.10 tests the oldest Python too.
+PYTHON_MIN ?= $(PYTHON)
+MIN_VENV   := .venv-min
+
+test-min: $(AZURITE)
+	rm -rf $(MIN_VENV)
+	$(PYTHON_MIN) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -c .ci/constraints-min.txt -e '.[test]'
+	$(MIN_VENV)/bin/python -m pip list --format=freeze | grep -iE '^(typer|click|rich|pyyaml|platformdirs|google-re2|azure-[a-z-]+|tomli|typing.extensions)=='
+	$(MIN_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+# docs/rules.md's reference part, generated from the catalog and the template checks (a test fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python scripts/rules_reference.py docs/rules.md
+
 bench: $(STAMP)
 	$(BIN)/python bench/analyze_bench.py
 
 clean:
-	rm -rf $(VENV) bench/out .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) bench/out .pytest_cache

@@ -6,6 +6,7 @@ This is the only module that prints to the terminal or exits.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import typer
 from rich.console import Console
 
 from aib_doctor import __version__
-from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.catalog import Catalog, load_catalog
 from aib_doctor.core.diagnose import diagnose
 from aib_doctor.core.inputs import read_input, read_json_text
 from aib_doctor.core.redact import redact, redacted
@@ -39,17 +40,76 @@ EXIT_CODES_HELP = (
     "5 internal error (a bug; rerun with --debug); 130 interrupted."
 )
 
+ROOT_HELP = f"""Explain Azure VM Image Builder failures: what failed, why, the evidence and the fix.
+
+{EXIT_CODES_HELP}
+
+Settings come from the flag, else its environment variable (shown as env var), else the config file
+($AIB_DOCTOR_CONFIG, else config.toml in the user's config folder), else the default. NO_COLOR turns off
+colour and bold. Shell completion: aib-doctor --install-completion.
+
+\b
+Examples:
+  aib-doctor analyze customization.log
+  aib-doctor template win2022-golden -g rg-images
+  aib-doctor lint image-template.json
+  aib-doctor rules AIB012"""
+
 app = typer.Typer(
     name="aib-doctor",
-    help="Explain Azure VM Image Builder failures: what failed, why, the evidence and the fix.\n\n" + EXIT_CODES_HELP,
+    help=ROOT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # Plain click help: metavars say what to type (TEXT, PATH, a flag has none), no styles, and no rich import to print it.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
-OutputOption = typer.Option(Format.text, "--output", "-o", help="Report format.", case_sensitive=False)
+
+class PlainHelpCommand(typer.core.TyperCommand):
+    """Arguments in the usage line and the help as click writes them (`PATH`, `[ID]`), not as `{PATH}` and `PATH <str>`."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        arguments = [param.metavar or param.name.upper() for param in self.get_params(ctx) if param.param_type_name == "argument"]
+        return [self.options_metavar, *arguments] if self.options_metavar else arguments
+
+    def format_options(self, ctx, formatter) -> None:
+        params = self.get_params(ctx)
+        arguments = [(p.metavar or p.name.upper(), getattr(p, "help", None) or "") for p in params if p.param_type_name == "argument"]
+        options = [record for p in params if p.param_type_name == "option" and (record := p.get_help_record(ctx))]
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _no_color() -> bool:
+    """https://no-color.org: any non-empty NO_COLOR turns off colour and every other style (bold, dim) too."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, color_system=None if _no_color() else "auto")
+
+
+stderr = _console(stderr=True)
+
+# Metavars say what to type: TEXT, PATH, FOLDER; a flag has none.
+OutputOption = typer.Option(
+    Format.text,
+    "--output",
+    "-o",
+    metavar="text|json|markdown|github|azure-devops",
+    help="Report format; github and azure-devops add CI annotations (workflow / logging commands) before the text.",
+    case_sensitive=False,
+)
+RulesOption = typer.Option(
+    None,
+    "--rules",
+    metavar="FOLDER",
+    envvar="AIB_DOCTOR_RULES",
+    help="Repeatable: a folder of your own rules (docs/rules.md), used beside the built-in catalog. In the env var, separate folders with ':' (';' on Windows).",
+)
 
 
 class AuthMode(str, Enum):
@@ -58,14 +118,19 @@ class AuthMode(str, Enum):
     key = "key"
 
 
-GroupOption = typer.Option(..., "--resource-group", "-g", help="The template's resource group.")
-SubscriptionOption = typer.Option(None, "--subscription", help="Else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default.")
+GroupOption = typer.Option(..., "--resource-group", "-g", metavar="TEXT", help="The template's resource group.")
+SubscriptionOption = typer.Option(
+    None, "--subscription", metavar="TEXT", envvar="AZURE_SUBSCRIPTION_ID", help="Else the config file, else the Azure CLI's default."
+)
 AuthOption = typer.Option(
     AuthMode.auto,
     "--auth-mode",
+    metavar="auto|login|key",
+    envvar="AIB_DOCTOR_AUTH_MODE",
     case_sensitive=False,
     help="How to read the log blob: login (Entra ID), key (account key via ARM listKeys), auto (login, then key).",
 )
+DebugOption = typer.Option(False, "--debug", metavar="", help="Show tracebacks for errors (also accepted before the command).")
 
 
 def exit_code_for(report: Report) -> ExitCode:
@@ -78,9 +143,11 @@ def command(fn):
     """Run a command body (which takes ctx); turn its result or exception into one exit code and at most one line on stderr."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, debug: bool = False, **kwargs):
         ctx = kwargs.get("ctx")
-        debug = bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
+        debug = debug or bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
+        # azure-identity logs a 14-line warning per failed credential chain; our one line says it, --debug shows it
+        logging.getLogger("azure.identity").setLevel(logging.NOTSET if debug else logging.ERROR)
         try:
             code = fn(*args, **kwargs)
         except typer.Exit:
@@ -106,6 +173,11 @@ def command(fn):
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
         raise typer.Exit(int(code))
 
+    # Every command also takes --debug after its name: one more parameter in the signature typer reads.
+    signature = inspect.signature(fn)
+    debug_parameter = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=DebugOption, annotation="bool")
+    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), debug_parameter])
+    wrapper.__annotations__ = {**fn.__annotations__, "debug": "bool"}
     return wrapper
 
 
@@ -116,7 +188,7 @@ def say(message: str) -> None:
 
 def emit(report: Report, fmt: Format) -> None:
     report = redacted(report)
-    out = Console(highlight=False, soft_wrap=True)
+    out = _console()
     if fmt is Format.text and out.is_terminal:
         with _writing():
             out.print(render_text(report), end="")
@@ -154,29 +226,71 @@ def _discard_stdout() -> None:
         pass
 
 
-@app.callback()
-def root(
-    ctx: typer.Context,
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    ctx.obj = {"debug": debug}
-    if not debug:  # azure-identity logs a 14-line warning per failed credential chain; our one line says it, --debug shows it
-        logging.getLogger("azure.identity").setLevel(logging.ERROR)
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         typer.echo(f"aib-doctor {__version__}")
         raise typer.Exit(0)
 
 
-@app.command()
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", metavar="", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", metavar="", is_eager=True, callback=_print_version, help="Print the version and exit."),
+) -> None:
+    ctx.obj = {"debug": debug}
+    try:
+        ctx.default_map = _config_defaults(ctx.command)
+    except AibDoctorError as exc:
+        say(str(exc))
+        raise typer.Exit(int(exc.exit_code)) from None
+
+
+def _config_defaults(group) -> dict:
+    """The config file as click's default_map, which click consults after the flag and the environment."""
+    from aib_doctor.settings import config_path, default_map, read_config
+
+    path, named = config_path()
+    config = read_config(path, named)
+    if not config:
+        return {}
+    options = {
+        name: {opt[2:]: (param.name, bool(getattr(param, "multiple", False))) for param in command.params for opt in param.opts if opt.startswith("--")}
+        for name, command in group.commands.items()
+    }
+    for names in options.values():
+        names.pop("help", None)
+        names.pop("debug", None)
+    return default_map(config, options, path)
+
+
+def _catalog(rules: list[Path] | None) -> Catalog:
+    """The built-in catalog, with the rule packs of --rules / AIB_DOCTOR_RULES beside it."""
+    if not rules:
+        return load_catalog()
+    from aib_doctor.core.catalog.packs import with_packs
+
+    return with_packs(load_catalog(), rules)
+
+
+@app.command(cls=PlainHelpCommand, short_help="Explain a log, error text, template JSON or bundle, offline.")
 @command
 def analyze(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help="customization.log, pasted error text, a template JSON, a bundle folder, or - for stdin."),
+    path: str = typer.Argument(..., metavar="PATH", help="customization.log, pasted error text, a template JSON, a bundle folder, or - for stdin."),
     output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
 ) -> ExitCode:
-    """Diagnose offline: a customization.log, error text from az CLI / PowerShell / DevOps, a template JSON, or a bundle."""
-    catalog = load_catalog()
+    """Diagnose offline: a customization.log, error text from az CLI / PowerShell / DevOps, a template JSON, or a bundle.
+
+    \b
+    Examples:
+      aib-doctor analyze customization.log
+      az image builder show -n web01 -g rg-images | aib-doctor analyze - --output json
+      aib-doctor analyze case-1234/ -o markdown
+      aib-doctor analyze build-output.txt --rules ./org-rules
+    """
+    catalog = _catalog(rules)
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     for note in intake.notes:
@@ -186,24 +300,32 @@ def analyze(
     return exit_code_for(report)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Diagnose a template and its newest log, from Azure.")
 @command
 def template(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The image template's name."),
+    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
     auth_mode: AuthMode = AuthOption,
-    full_log: bool = typer.Option(False, "--full-log", help="Read the whole log, not just enough of its tail."),
-    preflight: bool = typer.Option(False, "--preflight", help="Also check identity, roles, source image, gallery definition and providers."),
+    full_log: bool = typer.Option(False, "--full-log", metavar="", help="Read the whole log, not just enough of its tail."),
+    preflight: bool = typer.Option(False, "--preflight", metavar="", help="Also check identity, roles, source image, gallery definition and providers."),
     output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
 ) -> ExitCode:
-    """Fetch a template's status and newest customization.log from Azure and diagnose them together."""
+    """Fetch a template's status and newest customization.log from Azure and diagnose them together.
+
+    \b
+    Examples:
+      aib-doctor template win2022-golden -g rg-images
+      aib-doctor template win2022-golden -g rg-images --full-log -o json
+      aib-doctor template win2022-golden -g rg-images --preflight --auth-mode key
+    """
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import diagnose_template
 
-    catalog = load_catalog()
+    catalog = _catalog(rules)
     table = pattern_table(catalog)
     session = connect(subscription)
     source = ArmTemplateSource(session, auth_mode.value)
@@ -214,26 +336,34 @@ def template(
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Follow a running build live, then report on it.")
 @command
 def watch(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The image template's name."),
+    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
-    interval: float = typer.Option(30.0, "--interval", min=1.0, help="Seconds between polls."),
-    start: bool = typer.Option(False, "--start", help="Start a run of the template first, then follow it."),
+    interval: float = typer.Option(30.0, "--interval", metavar="SECONDS", min=1.0, help="Seconds between polls."),
+    start: bool = typer.Option(False, "--start", metavar="", help="Start a run of the template first, then follow it."),
     auth_mode: AuthMode = AuthOption,
     output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
 ) -> ExitCode:
     """Follow a running build live: phase, customizer, elapsed time against the timeout, new log lines; then its report.
 
-    Ctrl-C stops watching and leaves the build running (exit 130)."""
+    Ctrl-C stops watching and leaves the build running (exit 130).
+
+    \b
+    Examples:
+      aib-doctor watch win2022-golden -g rg-images
+      aib-doctor watch win2022-golden -g rg-images --start --interval 15
+      aib-doctor watch win2022-golden -g rg-images -o json > report.json
+    """
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.watch import Watch
 
-    catalog = load_catalog()
+    catalog = _catalog(rules)
     table = pattern_table(catalog)
     source = ArmTemplateSource(connect(subscription), auth_mode.value)
     clock, sleep = WATCH_TIME
@@ -264,7 +394,7 @@ def _watch_display(fmt: Format):
     for JSON and Markdown, whose report must stay alone on stdout)."""
     from aib_doctor.render.watch_view import watch_lines, watch_panel
 
-    out = Console(highlight=False, soft_wrap=True)
+    out = _console()
     previous = None
     if fmt is Format.text and out.is_terminal:
         from rich.live import Live
@@ -294,20 +424,27 @@ def _watch_display(fmt: Format):
     yield show
 
 
-@app.command("fetch-log")
+@app.command("fetch-log", cls=PlainHelpCommand, short_help="Download a template's log, or a redacted bundle.")
 @command
 def fetch_log(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The image template's name."),
+    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
-    output_file: Path = typer.Option(None, "--output-file", "-o", help="Where to write the log (a folder with --run all)."),
-    run: str = typer.Option("latest", "--run", help="latest, a run folder GUID, or all."),
-    bundle: Path = typer.Option(None, "--bundle", help="Write template.json, status.json and the logs, redacted, into this folder."),
-    force: bool = typer.Option(False, "--force", help="Replace existing files."),
+    output_file: Path = typer.Option(None, "--output-file", "-o", metavar="PATH", help="Where to write the log (a folder with --run all)."),
+    run: str = typer.Option("latest", "--run", metavar="latest|GUID|all", help="latest, a run folder GUID, or all."),
+    bundle: Path = typer.Option(None, "--bundle", metavar="FOLDER", help="Write template.json, status.json and the logs, redacted, into this folder."),
+    force: bool = typer.Option(False, "--force", metavar="", help="Replace existing files."),
     auth_mode: AuthMode = AuthOption,
 ) -> ExitCode:
-    """Download a template's customization.log (and validation.log), or a redacted bundle for offline analysis."""
+    """Download a template's customization.log (and validation.log), or a redacted bundle for offline analysis.
+
+    \b
+    Examples:
+      aib-doctor fetch-log win2022-golden -g rg-images -o customization.log
+      aib-doctor fetch-log win2022-golden -g rg-images --run all -o logs/
+      aib-doctor fetch-log win2022-golden -g rg-images --bundle case-1234 && aib-doctor analyze case-1234
+    """
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
     from aib_doctor.template.diagnosis import locate_logs
@@ -332,26 +469,41 @@ def fetch_log(
 
 CHECK_HELP = """Scheduled fleet check for cron: diagnose only the templates whose last run changed since the
 previous check and report what is new. Exit codes for cron: 0 no new failures; 1 new failures;
-4 Azure unreachable, or a template's diagnosis failed (the summary counts them; they are retried next time); 2 usage error."""
+4 Azure unreachable, or a template's diagnosis failed (the summary counts them; they are retried next time); 2 usage error.
+
+\b
+Examples:
+  aib-doctor check --all-subscriptions --exclude 'test-*'
+  AIB_DOCTOR_NOTIFY=https://hooks.slack.com/services/... aib-doctor check -g rg-images
+  aib-doctor check --subscription SUB --prometheus /var/lib/node_exporter/aib.prom -o json"""
 
 
-@app.command(help=CHECK_HELP)
+@app.command(help=CHECK_HELP, cls=PlainHelpCommand, short_help="Fleet check for cron: report only what is new.")
 @command
 def check(
     ctx: typer.Context,
-    subscription: list[str] = typer.Option(None, "--subscription", help="Repeatable. Else AZURE_SUBSCRIPTION_ID or the CLI default."),
-    all_subscriptions: bool = typer.Option(False, "--all-subscriptions", help="Every subscription the identity can see."),
-    resource_group: list[str] = typer.Option(None, "--resource-group", "-g", help="Repeatable: only these groups."),
-    template_names: list[str] = typer.Option(None, "--template", help="Repeatable: only these templates."),
-    exclude: list[str] = typer.Option(None, "--exclude", help="Repeatable name pattern to leave out (fnmatch, e.g. 'test-*')."),
-    exclude_tag: list[str] = typer.Option(None, "--exclude-tag", help="Repeatable: leave out templates tagged key or key=value."),
-    state: Path = typer.Option(None, "--state", help="State folder (default: the user's state directory)."),
-    wait: float = typer.Option(0, "--wait", help="Seconds to wait for another running check to finish."),
-    notify_url: str = typer.Option(None, "--notify", help="Webhook (Slack or Teams) for new failures and recoveries."),
-    prometheus: Path = typer.Option(None, "--prometheus", help="Write a node_exporter textfile here."),
-    evidence_keep: int = typer.Option(10, "--keep-evidence", help="Evidence folders kept per template."),
+    subscription: list[str] = typer.Option(
+        None, "--subscription", metavar="TEXT", envvar="AZURE_SUBSCRIPTION_ID", help="Repeatable. Else the config file, else the Azure CLI's default."
+    ),
+    all_subscriptions: bool = typer.Option(False, "--all-subscriptions", metavar="", help="Every subscription the identity can see."),
+    resource_group: list[str] = typer.Option(None, "--resource-group", "-g", metavar="TEXT", help="Repeatable: only these groups."),
+    template_names: list[str] = typer.Option(None, "--template", metavar="TEXT", help="Repeatable: only these templates."),
+    exclude: list[str] = typer.Option(None, "--exclude", metavar="PATTERN", help="Repeatable name pattern to leave out (fnmatch, e.g. 'test-*')."),
+    exclude_tag: list[str] = typer.Option(None, "--exclude-tag", metavar="KEY[=VALUE]", help="Repeatable: leave out templates tagged key or key=value."),
+    state: Path = typer.Option(None, "--state", metavar="FOLDER", envvar="AIB_DOCTOR_STATE", help="State folder (default: the user's state directory)."),
+    wait: float = typer.Option(0, "--wait", metavar="SECONDS", help="Seconds to wait for another running check to finish."),
+    notify_url: str = typer.Option(
+        None,
+        "--notify",
+        metavar="URL",
+        envvar="AIB_DOCTOR_NOTIFY",
+        help="Webhook (Slack or Teams) for new failures and recoveries. A webhook URL is a secret: prefer the env var or the config file to a flag.",
+    ),
+    prometheus: Path = typer.Option(None, "--prometheus", metavar="PATH", help="Write a node_exporter textfile here."),
+    evidence_keep: int = typer.Option(10, "--keep-evidence", metavar="N", help="Evidence folders kept per template."),
     auth_mode: AuthMode = AuthOption,
     output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
 ) -> ExitCode:
     from aib_doctor.fleet.check import Scope
     from aib_doctor.fleet.run import run_fleet_check
@@ -366,7 +518,7 @@ def check(
         tuple(exclude_tag or ()),
     )
     try:
-        result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value)
+        result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value, catalog=_catalog(rules))
     except StateLocked as exc:
         say(f"{exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
@@ -381,20 +533,46 @@ class FailOn(str, Enum):
     warning = "warning"
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="Check templates before submitting them.")
 @command
 def lint(
     ctx: typer.Context,
-    path: str = typer.Argument(
-        ..., help="An imageTemplate JSON, `az image builder show` or `list` output, an ARM template (`az bicep build` output for Bicep), or - for stdin."
+    paths: list[str] = typer.Argument(
+        ...,
+        metavar="PATH...",
+        help="One or more: an imageTemplate JSON, `az image builder show` or `list` output, an ARM template (`az bicep build` output for Bicep), or - for stdin.",
     ),
-    output: LintFormat = typer.Option(LintFormat.text, "--output", "-o", case_sensitive=False, help="Report format."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", case_sensitive=False, help="Exit 1 on errors only, or on warnings too."),
-    online: bool = typer.Option(False, "--online", help="Also check identity, roles, source, gallery and providers in Azure."),
+    output: LintFormat = typer.Option(
+        LintFormat.text,
+        "--output",
+        "-o",
+        metavar="text|json|markdown|sarif|github|azure-devops",
+        case_sensitive=False,
+        help="Report format: sarif for code scanning (one run for every file), github / azure-devops for CI annotations on each file and line.",
+    ),
+    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", metavar="error|warning", case_sensitive=False, help="Exit 1 on errors only, or on warnings too."),
+    online: bool = typer.Option(False, "--online", metavar="", help="Also check identity, roles, source, gallery and providers in Azure."),
     subscription: str = SubscriptionOption,
 ) -> ExitCode:
-    """Check a template before submitting it: the failures documented for Image Builder that show in the template."""
-    from aib_doctor.lint import lint_text, template_checks
+    """Check templates before submitting them: the failures documented for Image Builder that show in the template.
+
+    \b
+    Examples:
+      aib-doctor lint image-template.json
+      az bicep build -f image.bicep --stdout > image.json && aib-doctor lint image.json -o sarif > lint.sarif
+      aib-doctor lint templates/*.json -o github --fail-on warning
+      aib-doctor lint image-template.json --online
+    """
+    from aib_doctor.lint import template_checks
+
+    results = [_lint_file(path, online, subscription) for path in paths]
+    write_out(render_lint(redacted(results), output, template_checks()))
+    failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
+    return ExitCode.DIAGNOSED if any(i.severity in failing for result in results for i in result.findings) else ExitCode.OK
+
+
+def _lint_file(path: str, online: bool, subscription: str | None):
+    from aib_doctor.lint import lint_text
 
     text = read_json_text(path, sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     result = lint_text(text, "<stdin>" if path == "-" else path)
@@ -403,9 +581,7 @@ def lint(
         from aib_doctor.lint.preflight import preflight_document
 
         result = replace(result, findings=result.findings + tuple(preflight_document(connect(subscription), json.loads(text))))
-    write_out(render_lint(redacted(result), output, template_checks()))
-    failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
-    return ExitCode.DIAGNOSED if any(i.severity in failing for i in result.findings) else ExitCode.OK
+    return result
 
 
 def _progress():
@@ -419,17 +595,29 @@ def _progress():
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
 
 
-@app.command()
+@app.command(cls=PlainHelpCommand, short_help="List the known errors and checks, or show one.")
 @command
 def rules(
     ctx: typer.Context,
     rule_id: str = typer.Argument(None, metavar="[ID]", help="A rule or check id (AIB012, TPL002) or name (deprovision.sysprep-timing)."),
     output: Format = OutputOption,
+    rules: list[Path] = RulesOption,
+    check_pack: Path = typer.Option(None, "--check", metavar="FOLDER", help="Validate a rule pack and run its fires/quiet cases (FOLDER/cases/ID.yaml)."),
 ) -> ExitCode:
-    """List the catalog of known errors and the template checks, or show one's cause, fix and references."""
+    """List the catalog of known errors and the template checks, or show one's cause, fix and references.
+
+    \b
+    Examples:
+      aib-doctor rules
+      aib-doctor rules AIB012 -o markdown
+      aib-doctor rules --check ./org-rules
+      aib-doctor rules --rules ./org-rules ACME001
+    """
     from aib_doctor.lint import template_checks
 
-    catalog = load_catalog()
+    catalog = _catalog(rules)
+    if check_pack is not None:
+        return _check_pack(catalog, check_pack)
     checks = sorted(template_checks().values(), key=lambda c: (c.id.startswith("PRE"), c.id))  # offline TPL, then online PRE
     if rule_id:
         found = catalog.get(rule_id) or next((c for c in checks if rule_id in (c.name, c.id, c.id.lower())), None)
@@ -441,5 +629,27 @@ def rules(
     return ExitCode.OK
 
 
+def _check_pack(catalog: Catalog, folder: Path) -> ExitCode:
+    """`rules --check FOLDER`: one line per case that does not hold, one per rule without both kinds of case, a summary."""
+    from aib_doctor.core.catalog.packs import check_pack
+
+    result = check_pack(catalog, folder)
+    lines = [
+        f"{case.origin}: {case.rule} should {'fire' if case.expectation == 'fires' else 'stay quiet'} on this case but does not"
+        for case, held in result.results
+        if not held
+    ]
+    lines += [f"{folder}: {rule_id} needs at least one 'fires' and one 'quiet' case in cases/{rule_id}.yaml" for rule_id in result.uncovered]
+    failed = sum(not held for _, held in result.results)
+    verdict = "ok" if result.passed else "FAILED"
+    lines.append(f"{folder}: {len(result.rules)} rule(s), {len(result.results)} case(s), {failed} failed: {verdict}")
+    write_out("\n".join(lines) + "\n")
+    return ExitCode.OK if result.passed else ExitCode.DIAGNOSED
+
+
 def main() -> None:
+    if _no_color():
+        import typer.rich_utils
+
+        typer.rich_utils.COLOR_SYSTEM = None  # typer's own switch for its help and error panels (None: no styles at all)
     app()

@@ -21,6 +21,10 @@ class CatalogError(AibDoctorError):
     exit_code = ExitCode.INTERNAL
 
 
+class RulePackError(InputError):
+    """A user's rule pack (--rules DIR) is malformed: exit 2, with the file and line of the mistake."""
+
+
 class AzureAccessError(AibDoctorError):
     """Azure or the log could not be reached: auth, permission, not found, network."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import FIXTURES
+
 from aib_doctor.model import AzureTemplate, CustomizerRun, Evidence, FailedStep, Finding, LogRead, Report, RunOutput, Subject, Timeline
 from aib_doctor.render import Format, render
 
@@ -210,7 +212,7 @@ def test_template_subject_json_states_every_azure_field_in_order():
 
 
 def test_every_result_renders_in_every_format_and_none_falls_back_to_text():
-    from aib_doctor.model import CheckResult, LintResult, Outcome, TemplateSummary
+    from aib_doctor.model import CheckResult, Outcome, TemplateSummary
     from aib_doctor.render import LintFormat, render_check, render_lint
 
     summary = TemplateSummary("/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/web01", "web01", "rg", "s")
@@ -238,8 +240,12 @@ def test_every_result_renders_in_every_format_and_none_falls_back_to_text():
             "",
         ]
     )
-    lint = LintResult("t.json", ("t",))
-    lint_outputs = {fmt: render_lint(lint, fmt, {}) for fmt in LintFormat}
+    from aib_doctor.lint import lint_text, template_checks
+
+    template = FIXTURES / "corpus" / "permissions" / "template-json-identity-not-authorized.json"
+    lint = lint_text(template.read_text(encoding="utf-8"), "t.json")
+    assert lint.findings  # annotations differ from the text only where there is something to annotate
+    lint_outputs = {fmt: render_lint([lint], fmt, template_checks()) for fmt in LintFormat}
     assert len(set(lint_outputs.values())) == len(LintFormat)
     assert len({render(REPORT, fmt) for fmt in Format}) == len(Format)
 

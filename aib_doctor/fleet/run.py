@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aib_doctor.core.catalog import load_catalog
+from aib_doctor.core.catalog import Catalog, load_catalog
 from aib_doctor.core.scan import pattern_table
 from aib_doctor.fleet.check import Diagnosed, Scope, run_check
 from aib_doctor.fleet.state import StateStore
@@ -27,7 +27,9 @@ def run_fleet_check(
     prometheus: Path | None,
     evidence_keep: int,
     auth_mode: str,
+    catalog: Catalog | None = None,
 ) -> CheckResult:
+    """`catalog`: the built-in one unless the caller adds rule packs to it."""
     from aib_doctor.azure import AzureSession, cli_default_subscription, default_credential, resolve_subscription
     from aib_doctor.azure.graph import GraphUnavailable, list_per_subscription, list_subscriptions, query_graph
     from aib_doctor.azure.templates import ArmTemplateSource
@@ -53,7 +55,7 @@ def run_fleet_check(
             listed = list(scope.subscriptions) or list_subscriptions(home)
             return list_per_subscription(session_for, listed), f"per-subscription listing; Resource Graph unavailable: {exc}"
 
-    catalog = load_catalog()
+    catalog = catalog or load_catalog()
     table = pattern_table(catalog)
 
     def diagnose(summary) -> Diagnosed:

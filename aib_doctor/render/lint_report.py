@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from aib_doctor import __version__
 from aib_doctor.model import Check, Finding, LintResult, TemplateLocation
@@ -33,11 +33,15 @@ def render_lint_text(result: LintResult) -> str:
         lines.append(f"    {issue.title}. Fix: {issue.fix}")
     for expression in result.unresolved:
         lines.append(f"{result.file}: note: could not evaluate {expression} offline; checks that need it were run on the text as written")
+    lines.append(lint_summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def lint_summary(result: LintResult) -> str:
     errors = sum(i.severity == "error" for i in result.findings)
     warnings = sum(i.severity == "warning" for i in result.findings)
     names = ", ".join(result.templates) or "-"
-    lines.append(f"{result.file}: {len(result.templates)} template(s) ({names}): {errors} errors, {warnings} warnings")
-    return "\n".join(lines) + "\n"
+    return f"{result.file}: {len(result.templates)} template(s) ({names}): {errors} errors, {warnings} warnings"
 
 
 def lint_dict(result: LintResult) -> dict:
@@ -84,9 +88,10 @@ def render_lint_markdown(result: LintResult) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_lint_sarif(result: LintResult, checks: Mapping[str, Check]) -> str:
-    """`checks` describes every check a finding may come from (SARIF's rules carry the checks' own cause and fix)."""
-    used = sorted({i.rule for i in result.findings})
+def render_lint_sarif(linted: Sequence[LintResult], checks: Mapping[str, Check]) -> str:
+    """One run for every file linted. `checks` describes every check a finding may come from (SARIF's rules carry the
+    checks' own cause and fix)."""
+    used = sorted({i.rule for result in linted for i in result.findings})
     rules = [
         {
             "id": check.id,
@@ -100,10 +105,10 @@ def render_lint_sarif(result: LintResult, checks: Mapping[str, Check]) -> str:
         for check in (checks[c] for c in used)
     ]
     results = []
-    for issue in result.findings:
+    for file, issue in ((result.file, issue) for result in linted for issue in result.findings):
         at = _at(issue)
         location = {
-            "physicalLocation": {"artifactLocation": {"uri": result.file}},
+            "physicalLocation": {"artifactLocation": {"uri": file}},
             "logicalLocations": [{"fullyQualifiedName": at.pointer or "/", "kind": "member"}],
         }
         if at.line:

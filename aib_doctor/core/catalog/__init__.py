@@ -85,7 +85,8 @@ def build_catalog(records: list[tuple[str, Any]]) -> Catalog:
     return Catalog(rules)
 
 
-def _rule(origin: str, record: Any) -> Rule:
+def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
+    """One record, checked; `ids` is the id namespace (rule packs have their own, see packs.py)."""
     where = f"{origin}: {record.get('id', '?') if isinstance(record, dict) else '?'}"
     if not isinstance(record, dict):
         raise CatalogError(f"{where}: a rule must be a mapping")
@@ -100,7 +101,7 @@ def _rule(origin: str, record: Any) -> Rule:
     for key in ("id", "name", "category", "severity", "priority", "match", "title", "cause", "fix"):
         if record.get(key) in (None, "") and not (key == "match" and timeline is not None):
             raise CatalogError(f"{where}: missing {key}")
-    if not _ID.match(record["id"]) or not _NAME.match(record["name"]):
+    if not ids.match(str(record["id"])) or not _NAME.match(str(record["name"])):
         raise CatalogError(f"{where}: id must look like AIB001 and name like area.slug")
     if record["category"] not in CATEGORIES or record["severity"] not in SEVERITIES:
         raise CatalogError(f"{where}: unknown category or severity")
