@@ -349,7 +349,7 @@ def test_templates_whose_diagnosis_failed_are_counted_and_exit_4(tmp_path, monke
     from aib_doctor.fleet.check import run_check
     from aib_doctor.fleet.state import StateStore
 
-    def every_diagnosis_fails(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode):
+    def every_diagnosis_fails(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode, **_):
         def broken(_):
             raise ConnectionError("the staging storage account did not answer")
 

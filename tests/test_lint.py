@@ -400,6 +400,6 @@ def test_sarif_levels_are_sarif_levels():
     from aib_doctor.lint import lint_document, template_checks
     from aib_doctor.render import LintFormat, render_lint
 
-    sarif = json.loads(render_lint(lint_document(CASES["TPL023"][0]), LintFormat.sarif, template_checks()))  # an info finding
+    sarif = json.loads(render_lint([lint_document(CASES["TPL023"][0])], LintFormat.sarif, template_checks()))  # an info finding
     levels = {r["level"] for r in sarif["runs"][0]["results"]} | {d["defaultConfiguration"]["level"] for d in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert "note" in levels and levels <= {"none", "note", "warning", "error"}

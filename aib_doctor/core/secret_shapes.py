@@ -34,8 +34,9 @@ _SECRET_WORD = (
 )
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables)."""
 
-_NOT_A_VALUE = re.compile(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*)$", re.I)
-"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***."""
+_NOT_A_VALUE = re.compile(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***;
+and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
 
 
 def _a_value(value: str) -> bool:
