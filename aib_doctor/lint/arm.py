@@ -19,8 +19,9 @@ class Unresolved(Exception):
 
 class ArmEvaluator:
     def __init__(self, document: dict) -> None:
-        self.parameters = document.get("parameters") or {}
-        self.variables = document.get("variables") or {}
+        parameters, variables = document.get("parameters"), document.get("variables")
+        self.parameters = parameters if isinstance(parameters, dict) else {}
+        self.variables = variables if isinstance(variables, dict) else {}
         self.unresolved: set[str] = set()
         self._evaluating: list[str] = []
         """parameters('x') and variables('y') being evaluated: meeting one again is a cycle, not recursion."""

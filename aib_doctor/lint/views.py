@@ -66,6 +66,8 @@ def template_views(document: dict, depth: int = 0) -> tuple[list[TemplateView], 
     if "deploymentTemplate" in str(document.get("$schema", "")) or "resources" in document:
         evaluator = ArmEvaluator(document)
         resources = document.get("resources") or []
+        if not isinstance(resources, list | dict):
+            raise InputError(f"the ARM template's resources is {type(resources).__name__}; expected a list of resources")
         items = resources.items() if isinstance(resources, dict) else enumerate(resources)
         views = []
         unresolved: set[str] = set()
