@@ -361,3 +361,22 @@ def test_templates_whose_diagnosis_failed_are_counted_and_exit_4(tmp_path, monke
     assert result.exit_code == 4
     assert "3 templates (test); 0 new failures; 3 could not be diagnosed" in result.stdout
     assert json.loads(runner.invoke(app, ["check", "--subscription", "s", "-o", "json"]).stdout)["summary"]["errors"] == 3
+
+
+def test_check_markdown_output_is_markdown(tmp_path, monkeypatch):
+    import aib_doctor.fleet.run as fleet_run
+    from aib_doctor.fleet.check import Diagnosed, run_check
+    from aib_doctor.fleet.state import StateStore
+    from aib_doctor.model import Finding, Report, Subject, Timeline
+
+    finding = Finding("AIB001", "n.a", "network", "error", "the title", "c", "f", (), ())
+
+    def one_new_failure(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode, **_):
+        with StateStore(tmp_path) as store:
+            return run_check(scope, lambda: (_failed_rows(1), "test"), lambda _: Diagnosed(Report("failed", Subject(), finding, (finding,), Timeline())), store)
+
+    monkeypatch.setattr(fleet_run, "run_fleet_check", one_new_failure)
+    result = runner.invoke(app, ["check", "--subscription", "s", "-o", "markdown"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("## aib-doctor check: 1 templates (test); 1 new failures")
+    assert "| t0 | rg | s | AIB001 `n.a`: the title |" in result.stdout and "### New failure: t0 (rg)" in result.stdout
