@@ -1,38 +1,34 @@
 """The command line: parse, wire inputs into the core, render, and map every outcome to an exit code.
 
-This is the only module that prints to the terminal or exits.
+This is the only module that prints to the terminal or exits. It imports what a command needs inside
+the command (the core, renderers, rich, lint, the Azure SDK), so `--help` and a one-line `analyze` start fast.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import json
-import logging
 import os
 import sys
 import time
-import traceback
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from aib_doctor import __version__
-from aib_doctor.core.catalog import Catalog, load_catalog
-from aib_doctor.core.diagnose import diagnose
-from aib_doctor.core.inputs import read_input, read_json_text
-from aib_doctor.core.redact import redact, redacted
-from aib_doctor.core.scan import pattern_table
 from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable, OutputError
 from aib_doctor.exitcodes import ExitCode
-from aib_doctor.model import Report
-from aib_doctor.render import Format, LintFormat, render, render_check, render_lint, render_rule, render_rules
-from aib_doctor.render.text_report import render_text
+from aib_doctor.render import Format, LintFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from aib_doctor.core.catalog import Catalog
+    from aib_doctor.model import Report
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 nothing wrong; 1 a failure was found and explained; 2 usage error or unreadable input; "
@@ -89,10 +85,24 @@ def _no_color() -> bool:
 
 
 def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=True, color_system=None if _no_color() else "auto")
 
 
-stderr = _console(stderr=True)
+def say(line: str) -> None:
+    """One line on stderr, as it is (no markup, no rich import), redacted like every other output (Azure's messages quote SAS URLs)."""
+    from aib_doctor.core.redact import redact
+
+    sys.stderr.write(redact(line) + "\n")
+    sys.stderr.flush()
+
+
+def _may_be_terminal(stream) -> bool:
+    """Whether rich could take the stream for a terminal (a tty, or forced by the environment): only then is it imported."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) or any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"))
+
 
 # Metavars say what to type: TEXT, PATH, FOLDER; a flag has none.
 OutputOption = typer.Option(
@@ -146,7 +156,8 @@ def command(fn):
     def wrapper(*args, debug: bool = False, **kwargs):
         ctx = kwargs.get("ctx")
         debug = debug or bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
-        # azure-identity logs a 14-line warning per failed credential chain; our one line says it, --debug shows it
+        import logging  # azure-identity logs a 14-line warning per failed credential chain: our one line says it, --debug shows it
+
         logging.getLogger("azure.identity").setLevel(logging.NOTSET if debug else logging.ERROR)
         try:
             code = fn(*args, **kwargs)
@@ -154,22 +165,28 @@ def command(fn):
             raise
         except AibDoctorError as exc:
             if debug:
+                import traceback
+
                 traceback.print_exc()
-            say(str(exc))
+            say(f"aib-doctor: {exc}")
             raise typer.Exit(int(exc.exit_code)) from None
         except OSError as exc:  # a file asked for cannot be written or read: disk full, read-only, permission
             if debug:
+                import traceback
+
                 traceback.print_exc()
             where = f"{exc.filename}: " if exc.filename else ""
-            say(f"{where}{(exc.strerror or str(exc)).lower()}")
+            say(f"aib-doctor: {where}{(exc.strerror or str(exc)).lower()}")
             raise typer.Exit(int(ExitCode.USAGE)) from None
         except KeyboardInterrupt:
-            say("interrupted")
+            say("aib-doctor: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:  # a bug: one line, never a traceback unless asked
             if debug:
+                import traceback
+
                 traceback.print_exc()
-            say(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+            say(f"aib-doctor: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
             raise typer.Exit(int(ExitCode.INTERNAL)) from None
         raise typer.Exit(int(code))
 
@@ -181,19 +198,20 @@ def command(fn):
     return wrapper
 
 
-def say(message: str) -> None:
-    """One line on stderr, redacted like every other output (Azure's messages quote SAS URLs)."""
-    stderr.print(f"aib-doctor: {redact(message)}", markup=False)
-
-
 def emit(report: Report, fmt: Format) -> None:
+    from aib_doctor.core.redact import redacted
+    from aib_doctor.render import render
+
     report = redacted(report)
-    out = _console()
-    if fmt is Format.text and out.is_terminal:
-        with _writing():
-            out.print(render_text(report), end="")
-    else:
-        write_out(render(report, fmt))
+    if fmt is Format.text and _may_be_terminal(sys.stdout):
+        from aib_doctor.render.text_report import render_text
+
+        out = _console()
+        if out.is_terminal:
+            with _writing():
+                out.print(render_text(report), end="")
+            return
+    write_out(render(report, fmt))
 
 
 def write_out(text: str) -> None:
@@ -242,7 +260,7 @@ def root(
     try:
         ctx.default_map = _config_defaults(ctx.command)
     except AibDoctorError as exc:
-        say(str(exc))
+        say(f"aib-doctor: {exc}")
         raise typer.Exit(int(exc.exit_code)) from None
 
 
@@ -265,12 +283,16 @@ def _config_defaults(group) -> dict:
 
 
 def _catalog(rules: list[Path] | None) -> Catalog:
-    """The built-in catalog, with the rule packs of --rules / AIB_DOCTOR_RULES beside it."""
+    """The built-in catalog (its checked form kept in the user's cache), with the rule packs of --rules /
+    AIB_DOCTOR_RULES beside it."""
+    from aib_doctor.cache import user_cache
+    from aib_doctor.core.catalog import load_catalog
+
     if not rules:
-        return load_catalog()
+        return load_catalog(user_cache())
     from aib_doctor.core.catalog.packs import with_packs
 
-    return with_packs(load_catalog(), rules)
+    return with_packs(load_catalog(user_cache()), rules)
 
 
 @app.command(cls=PlainHelpCommand, short_help="Explain a log, error text, template JSON or bundle, offline.")
@@ -290,11 +312,15 @@ def analyze(
       aib-doctor analyze case-1234/ -o markdown
       aib-doctor analyze build-output.txt --rules ./org-rules
     """
+    from aib_doctor.core.diagnose import diagnose
+    from aib_doctor.core.inputs import read_input
+    from aib_doctor.core.scan import pattern_table
+
     catalog = _catalog(rules)
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     for note in intake.notes:
-        say(note)
+        say(f"aib-doctor: {note}")
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)
@@ -323,6 +349,7 @@ def template(
     """
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
+    from aib_doctor.core.scan import pattern_table
     from aib_doctor.template.diagnosis import diagnose_template
 
     catalog = _catalog(rules)
@@ -331,7 +358,7 @@ def template(
     source = ArmTemplateSource(session, auth_mode.value)
     result = diagnose_template(source, resource_group, name, catalog, table, full_log, arm=session if preflight else None)
     for note in result.notes:
-        say(note)
+        say(f"aib-doctor: {note}")
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
@@ -361,6 +388,7 @@ def watch(
     """
     from aib_doctor.azure import connect
     from aib_doctor.azure.templates import ArmTemplateSource
+    from aib_doctor.core.scan import pattern_table
     from aib_doctor.template.watch import Watch
 
     catalog = _catalog(rules)
@@ -372,10 +400,10 @@ def watch(
         with _watch_display(output) as show:
             result = watcher.run(show)
     except KeyboardInterrupt:
-        say("stopped watching; the build goes on in Azure")
+        say("aib-doctor: stopped watching; the build goes on in Azure")
         return ExitCode.INTERRUPTED
     for note in result.notes:
-        say(note)
+        say(f"aib-doctor: {note}")
     emit(result.report, output)
     return ExitCode.UNAVAILABLE if result.log_unavailable else exit_code_for(result.report)
 
@@ -392,6 +420,7 @@ WATCH_TIME = (_utc_now, time.sleep)
 def _watch_display(fmt: Format):
     """A `show(poll)` callable: a live panel on a terminal; else one plain line per change (stdout for text, stderr
     for JSON and Markdown, whose report must stay alone on stdout)."""
+    from aib_doctor.core.redact import redacted
     from aib_doctor.render.watch_view import watch_lines, watch_panel
 
     out = _console()
@@ -454,7 +483,7 @@ def fetch_log(
     document = source.template(resource_group, name)
     located = locate_logs(source, resource_group, name, document, run)
     for note in located.notes:
-        say(note)
+        say(f"aib-doctor: {note}")
     if not located.selected:
         raise LogUnavailable(f"no log in {located.staging_group}/packerlogs yet: the build has not written one")
     with _progress() as progress:
@@ -463,7 +492,7 @@ def fetch_log(
         else:
             written = fetch_logs(name, located, output_file, run == "all", force, progress)
     for path, size in written:
-        say(f"wrote {path} ({size:,} bytes)")
+        say(f"aib-doctor: wrote {path} ({size:,} bytes)")
     return ExitCode.OK
 
 
@@ -520,8 +549,11 @@ def check(
     try:
         result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value, catalog=_catalog(rules))
     except StateLocked as exc:
-        say(f"{exc}; this check did nothing (use --wait to queue behind it)")
+        say(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
+    from aib_doctor.core.redact import redacted
+    from aib_doctor.render import render_check
+
     write_out(render_check(redacted(result), output))
     if result.new_failures:
         return ExitCode.DIAGNOSED
@@ -566,17 +598,24 @@ def lint(
     from aib_doctor.lint import template_checks
 
     results = [_lint_file(path, online, subscription) for path in paths]
+    from aib_doctor.core.redact import redacted
+    from aib_doctor.render import render_lint
+
     write_out(render_lint(redacted(results), output, template_checks()))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
     return ExitCode.DIAGNOSED if any(i.severity in failing for result in results for i in result.findings) else ExitCode.OK
 
 
 def _lint_file(path: str, online: bool, subscription: str | None):
+    from aib_doctor.core.inputs import read_json_text
     from aib_doctor.lint import lint_text
 
     text = read_json_text(path, sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     result = lint_text(text, "<stdin>" if path == "-" else path)
     if online:
+        import json
+        from dataclasses import replace
+
         from aib_doctor.azure import connect
         from aib_doctor.lint.preflight import preflight_document
 
@@ -588,8 +627,11 @@ def _progress():
     """A rich progress bar on a terminal; a silent stand-in otherwise."""
     from contextlib import nullcontext
 
+    if not _may_be_terminal(sys.stderr):
+        return nullcontext(None)
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
+    stderr = _console(stderr=True)
     if not stderr.is_terminal:
         return nullcontext(None)
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
@@ -614,6 +656,7 @@ def rules(
       aib-doctor rules --rules ./org-rules ACME001
     """
     from aib_doctor.lint import template_checks
+    from aib_doctor.render import render_rule, render_rules
 
     catalog = _catalog(rules)
     if check_pack is not None:

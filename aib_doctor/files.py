@@ -45,8 +45,8 @@ def write_atomic(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> int:
     return written
 
 
-def read_chunks(handle: BinaryIO) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
+def read_chunks(handle: BinaryIO, size: int = CHUNK) -> Iterator[bytes]:
+    while chunk := handle.read(size):
         yield chunk
 
 

@@ -137,35 +137,35 @@ def test_truncated_log_gets_a_best_effort_report(tmp_path):
 
 
 def test_internal_error_is_one_line_exit_5(monkeypatch):
-    import aib_doctor.cli as cli
+    import aib_doctor.core.inputs as inputs  # the CLI imports it when analyze runs
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "read_input", explode)
+    monkeypatch.setattr(inputs, "read_input", explode)
     result = runner.invoke(app, ["analyze", "x"])
     assert result.exit_code == 5
     assert "internal error: RuntimeError: boom" in result.stderr
 
 
 def test_interrupt_is_exit_130(monkeypatch):
-    import aib_doctor.cli as cli
+    import aib_doctor.core.inputs as inputs  # the CLI imports it when analyze runs
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "read_input", interrupted)
+    monkeypatch.setattr(inputs, "read_input", interrupted)
     result = runner.invoke(app, ["analyze", "x"])
     assert result.exit_code == 130 and "interrupted" in result.stderr
 
 
 def test_debug_shows_the_traceback(monkeypatch):
-    import aib_doctor.cli as cli
+    import aib_doctor.core.inputs as inputs  # the CLI imports it when analyze runs
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "read_input", explode)
+    monkeypatch.setattr(inputs, "read_input", explode)
     result = runner.invoke(app, ["--debug", "analyze", "x"])
     assert result.exit_code == 5 and "Traceback" in result.stderr and "RuntimeError: boom" in result.stderr
 

@@ -12,11 +12,12 @@ from aib_doctor.core.logstream import MAX_LINE, LineSplitter, decode_line, iter_
 
 def iter_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE) -> Iterator[tuple[int, str, bool]]:
     """(line number, text, truncated) for every line: the per-line view of iter_blocks that the tests read."""
+    lineno = 0
     for block in iter_blocks(chunks, max_line):
-        for offset, raw in enumerate(block.data.split(b"\n")[:-1]):
-            lineno = block.first_line + offset
+        for raw in block.data.split(b"\n")[:-1]:
+            lineno += 1
             text, cut = decode_line(raw, max_line)
-            yield lineno, text, cut or lineno in block.truncated
+            yield lineno, text, cut or block.truncated
 
 
 TEXT = "첫 줄 héllo\nsecond line\nthird — ok\n"
@@ -67,17 +68,25 @@ def test_long_line_is_truncated_flagged_and_not_buffered():
         assert len(splitter._pending) <= 100  # the carried-over partial line stays under the cap
     blocks += splitter.feed(b"\nnext\n")
     blocks += splitter.close()
-    lines = [(b.first_line + i, raw) for b in blocks for i, raw in enumerate(b.data.split(b"\n")[:-1])]
-    assert [(n, len(raw)) for n, raw in lines] == [(1, 100), (2, 4)]
-    assert blocks[0].truncated == (1,)
+    lines = [raw for b in blocks for raw in b.data.split(b"\n")[:-1]]
+    assert [len(raw) for raw in lines] == [100, 4]
+    assert [b.truncated for b in blocks] == [True, False]
 
 
-def test_line_numbers_continue_across_blocks():
-    blocks = list(iter_blocks(pieces(b"a\nb\nc\nd\n", 3)))
-    numbered = [(b.first_line, b.data) for b in blocks]
-    assert numbered[0][0] == 1
-    assert sum(d.count(b"\n") for _, d in numbered) == 4
-    assert numbered[-1][0] + numbered[-1][1].count(b"\n") - 1 == 4
+def test_blocks_are_windows_on_the_chunk_and_only_a_straddling_line_is_copied():
+    chunk = b"tail of a\nb\nc\nhead of d"
+    splitter = LineSplitter()
+    splitter.feed(b"x" * 600 + b"\nstart of a, ")  # past the encoding sniff; "start of a, " carried over
+    blocks = splitter.feed(chunk)
+    assert [b.data for b in blocks] == [b"start of a, tail of a\n", b"b\nc\n"]
+    assert blocks[1].buffer is chunk
+    assert [b.data for b in splitter.close()] == [b"head of d\n"]
+
+
+def test_lines_are_split_once_whatever_the_chunking():
+    data = b"a\nbb\n\nccc\nd"
+    for size in range(1, len(data) + 1):
+        assert b"".join(b.data for b in iter_blocks(pieces(data, size))) == data + b"\n"
 
 
 def test_empty_input_gives_nothing():

@@ -17,7 +17,6 @@ from aib_doctor.core.template_facts import name_customizers, properties, templat
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.timing import fire_timeline_rules
 from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, guess_category, load_vocabulary, text_lines
-from aib_doctor.lint import check_info, lint_document
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
@@ -115,6 +114,8 @@ def _with_lint(template: dict, primary: Finding | None, findings: list[Finding],
     """The template's lint (and preflight) findings as secondary findings; the primary names the one that explains it."""
     if not {"source", "customize", "distribute"} & set(properties(template)):
         return primary, findings  # a status-only document: nothing to lint
+    from aib_doctor.lint import check_info, lint_document  # only a template needs the checks: text starts faster
+
     issues = [*lint_document(template).findings, *extra]
     for issue in issues:
         if primary is not None and issue.location is not None and primary.rule in check_info(issue.rule).explains:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from aib_doctor.core.logstream import MAX_LINE, looks_like_utf16le
-from aib_doctor.core.scan import PatternTable, ScanResult, scan_chunks, scan_text, unescaped
+from aib_doctor.core.scan import READ_SIZE, PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.core.template_facts import properties as template_properties
 from aib_doctor.core.template_shape import check_template_shape, parse_json
 from aib_doctor.errors import InputError
@@ -80,7 +80,7 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
     if path == "-":
         if stdin is None:
             raise InputError("no standard input to read: it is closed")
-        return _read_stream("<stdin>", read_chunks(stdin), table)
+        return _read_stream("<stdin>", read_chunks(stdin, READ_SIZE), table)
     target = Path(path)
     if target.is_dir():
         return _read_bundle(target, table)
@@ -88,7 +88,7 @@ def read_input(path: str, table: PatternTable, stdin: BinaryIO | None = None) ->
         raise InputError(f"{path}: no such file or folder")
     try:
         with target.open("rb") as handle:
-            return _read_stream(path, read_chunks(handle), table)
+            return _read_stream(path, read_chunks(handle, READ_SIZE), table)
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
     except IsADirectoryError:
@@ -119,7 +119,8 @@ def _cut_notes(name: str, scan: ScanResult) -> tuple[str, ...]:
 def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Intake:
     head = next(chunks, b"")
     utf16 = _sniff(name, head)
-    text_head = _decode_head(head, utf16)
+    # What the input is, is read from its first CHUNK bytes (the scan reads larger pieces).
+    text_head = _decode_head(head[:CHUNK], utf16)
     if text_head.lstrip().startswith(("{", "[")) and len(head) < CHUNK:
         template = _template_json(text_head, name)
         if template is not None:
@@ -128,7 +129,7 @@ def _read_stream(name: str, chunks: Iterator[bytes], table: PatternTable) -> Int
     source = "customization.log" if looks_like_log else "input"
     stream = chain([head], chunks)
     # Escaped quotes mark a pasted JSON string (ARM statusMessage, az --debug); read it unescaped.
-    if not looks_like_log and b'\\"' in head:
+    if not looks_like_log and b'\\"' in head[:CHUNK]:
         stream = unescaped(stream)
     scan = scan_chunks(table, source, stream)
     status = None if looks_like_log else _stated_status(text_head)
@@ -217,7 +218,7 @@ def _read_bundle(folder: Path, table: PatternTable) -> Intake:
                 if head:  # an empty log in a bundle is a build that wrote nothing yet: scanned as empty
                     _sniff(str(log), head)
                 source = "validation.log" if log.name == "validation.log" else "customization.log"
-                scans.append(scan_chunks(table, source, chain([head], read_chunks(handle))))
+                scans.append(scan_chunks(table, source, chain([head], read_chunks(handle, READ_SIZE))))
         except OSError as exc:
             raise InputError(f"{log}: cannot read it ({exc.strerror})") from None
         notes += _cut_notes(str(log), scans[-1])

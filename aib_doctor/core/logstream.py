@@ -1,10 +1,12 @@
-"""Byte chunks in, numbered lines out: encoding detection, line splitting and a line-length cap. No I/O.
+"""Byte chunks in, blocks of whole lines out: encoding detection, line splitting and a line-length cap. No I/O.
 
-The splitter hands out *blocks* of whole lines as UTF-8 bytes so the scanner can search a megabyte
-at a time with one regex engine call; `iter_lines` is the per-line view for small inputs and tests.
-UTF-8 is kept as bytes and decoded per line with replacement characters (a newline byte never
-occurs inside a multi-byte UTF-8 sequence, so splitting first is safe). UTF-16 (BOM, or the NUL
-pattern of BOM-less UTF-16LE) is decoded incrementally and re-encoded as UTF-8.
+The splitter hands out *blocks* of whole lines as UTF-8 bytes so the scanner can search megabytes
+at a time with one regex engine call. A block is a window on the chunk it came from (no copy):
+only a line that straddles two chunks is joined into a block of its own. Blocks carry no line
+numbers; whoever reads them in order counts their newlines, once. UTF-8 is kept as bytes and
+decoded per line with replacement characters (a newline byte never occurs inside a multi-byte
+UTF-8 sequence, so splitting first is safe). UTF-16 (BOM, or the NUL pattern of BOM-less UTF-16LE)
+is decoded incrementally and re-encoded as UTF-8.
 """
 
 from __future__ import annotations
@@ -20,12 +22,21 @@ SNIFF_BYTES = 512
 
 @dataclass(frozen=True)
 class Block:
-    first_line: int
-    """Line number (1-based) of the first line in data."""
-    data: bytes
-    """Whole lines, each ending in b"\\n", as UTF-8."""
-    truncated: tuple[int, ...] = ()
-    """Line numbers that were cut at the cap before reaching the block."""
+    """Whole lines, each ending in b"\\n", as UTF-8: buffer[start:end]."""
+
+    buffer: bytes
+    start: int
+    end: int
+    truncated: bool = False
+    """Its one line was cut at the cap before reaching the block."""
+
+    @property
+    def data(self) -> bytes:
+        """The block's lines as bytes of their own (a copy: for small blocks and tests)."""
+        return self.buffer[self.start : self.end]
+
+    def __len__(self) -> int:
+        return self.end - self.start
 
 
 def decode_line(raw: bytes, max_line: int = MAX_LINE) -> tuple[str, bool]:
@@ -43,7 +54,6 @@ class LineSplitter:
         self._max_line = max_line
         self._pending = bytearray()
         self._skipping = False  # inside an over-long line whose head was already emitted
-        self._next_line = 1
         self._decoder: codecs.IncrementalDecoder | None = None
         self._head: bytes | None = b""  # first bytes held back until the encoding is known
 
@@ -55,34 +65,37 @@ class LineSplitter:
         if self._decoder is not None:
             blocks += self._split(self._decoder.decode(b"", final=True).encode("utf-8", "replace"))
         if self._pending and not self._skipping:
-            blocks.append(self._block(bytes(self._pending) + b"\n"))
+            line = bytes(self._pending) + b"\n"
+            blocks.append(Block(line, 0, len(line)))
         self._pending.clear()
         return blocks
 
     def _split(self, data: bytes) -> list[Block]:
+        pos = 0
         if self._skipping:
-            end = data.find(b"\n")
-            if end < 0:
+            pos = data.find(b"\n") + 1
+            if pos == 0:
                 return []
-            data = data[end + 1 :]
             self._skipping = False
-        last_newline = data.rfind(b"\n")
+        last_newline = data.rfind(b"\n", pos)
         if last_newline < 0:
-            self._pending += data
+            self._pending += data[pos:] if pos else data
             if len(self._pending) <= self._max_line:
                 return []
             head = bytes(self._pending[: self._max_line]) + b"\n"
             self._pending.clear()
             self._skipping = True
-            return [self._block(head, truncated=(self._next_line,))]
-        body = bytes(self._pending) + data[: last_newline + 1] if self._pending else data[: last_newline + 1]
+            return [Block(head, 0, len(head), truncated=True)]
+        blocks = []
+        if self._pending:  # the line that straddles the chunks: the only bytes copied
+            first_newline = data.find(b"\n", pos)
+            line = bytes(self._pending) + data[pos : first_newline + 1]
+            blocks.append(Block(line, 0, len(line)))
+            pos = first_newline + 1
+        if pos <= last_newline:
+            blocks.append(Block(data, pos, last_newline + 1))
         self._pending = bytearray(data[last_newline + 1 :])
-        return [self._block(body)]
-
-    def _block(self, data: bytes, truncated: tuple[int, ...] = ()) -> Block:
-        block = Block(self._next_line, data, truncated)
-        self._next_line += data.count(b"\n")
-        return block
+        return blocks
 
     def _transcode(self, chunk: bytes, final: bool = False) -> bytes:
         if self._head is not None:

@@ -1,100 +1,50 @@
 """One pass over a text source: find the few lines that matter and record what matched. No I/O.
 
-Every catalog pattern, every timeline marker and a generic "error-looking" pattern go into one
-RE2 alternation, searched over megabyte blocks of bytes; RE2 runs one linear-time automaton for
-all of them, so a 256 MB log costs about what `grep -E` costs. Only a line that matched is decoded
-and handed to an RE2 set (which patterns matched) and to Python's re (named groups).
+Blocks of lines (logstream) are searched for the lines that matter (patterns.find_lines: one RE2
+automaton for every pattern, so a 256 MB log costs about what `grep -E` costs), and those lines are
+recorded here in order: rule hits with their evidence and named groups, timeline markers, the last
+error-looking lines. A long source's blocks are searched on a worker thread ahead of the block whose
+lines are being recorded. Short sources (pastes) are also matched as logical text (logical.py).
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import re2
-
-from aib_doctor.core.catalog import Catalog
-from aib_doctor.core.logical import LogicalText, loosen
+from aib_doctor.core.logical import LogicalText
 from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
+from aib_doctor.core.patterns import ERROR_LINES_KEPT, Entry, Found, PatternTable, find_lines
+from aib_doctor.core.patterns import pattern_table as pattern_table  # where the callers have always found it
 from aib_doctor.core.redact import redact, redact_line
-from aib_doctor.core.timeline import MARKERS, TimelineBuilder
-from aib_doctor.model import Evidence, Rule
+from aib_doctor.core.timeline import TimelineBuilder
+from aib_doctor.model import Evidence
 
-ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
-_NOT_AN_ERROR = re.compile(r"Retryable error|0 bytes written|\berror(?:s)?=0\b|without errors?", re.I)
-ERROR_LINES_KEPT = 8
 EVIDENCE_PER_PATTERN = 3
 _OPERATION_ID_LINES = 50  # the operation id is on every log line; read it from the first few
 LOGICAL_LIMIT = 4 << 20
 """Sources up to this size are also matched as logical text (wrapped lines joined, patterns loosened).
 Pasted reports are kilobytes; a whole customization.log is written by a program and is not wrapped."""
 LOGICAL_EVIDENCE_CHARS = 600
-QUOTED_CHARS = 400
-"""Longest line quoted above a match; the match's own line is kept whole."""
+READ_SIZE = 4 << 20
+"""Bytes read at a time: long engine calls, few Python steps, and a handful of blocks in memory."""
+THREAD_BLOCK = 1 << 20
+"""Blocks this large are searched on the worker thread; smaller ones (pastes, status messages) inline."""
+DENSE_LINES = 2000
+"""Matched lines per block above which the next block is searched inline: recording that many lines keeps
+the main thread busy in Python, and a second thread would only wait for the interpreter lock."""
+SEARCH_THREADS = 1
+"""One worker searches while the main thread reads and records. A second worker measured no faster on this
+shared 2-core machine and cost ~6 MiB of peak memory (glibc gives each thread its own heap, where RE2's
+automaton grows): the error-heavy log went over the 64 MiB budget."""
+_AHEAD = 2  # blocks in flight while the oldest is recorded: memory is a few blocks
 CONTEXT_BYTES = 16 << 10
 """How far back from a line the scan keeps what came before it: the timeline looks there for the last line printed
 before the build ended, and redaction reads it for an evidence line (a PEM key's BEGIN line, a Key Vault secret's id)."""
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One pattern of the table: a rule's pattern, a timeline marker or the error-looking pattern."""
-
-    regex: re.Pattern
-    rule: Rule | None = None
-    role: str = ""
-    marker: str = ""
-
-
-class PatternTable:
-    """All patterns of a catalog compiled once: a prefilter, a set and the Python forms."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        entries = [Entry(re.compile(p.regex), rule, p.role) for rule in catalog for p in rule.patterns]
-        entries += [Entry(re.compile(regex), marker=kind) for kind, regex in MARKERS.items()]
-        entries.append(Entry(re.compile(ERROR_LOOKING), marker="error"))
-        self.entries = tuple(entries)
-        self.rule_entries: dict[str, list[tuple[int, str]]] = {rule.id: [] for rule in catalog}
-        for index, entry in enumerate(entries):
-            if entry.rule is not None:
-                self.rule_entries[entry.rule.id].append((index, entry.role))
-        self.unless = {rule.id: re.compile(rule.unless) for rule in catalog if rule.unless}
-        options = re2.Options()
-        options.max_mem = 64 << 20  # the DFA for ~150 patterns needs more than RE2's 8 MB default
-        self.set = re2.Set.SearchSet(options)
-        for entry in entries:
-            self.set.Add(entry.regex.pattern.encode())
-        self.set.Compile()
-        # Multi-line, so a pattern anchored with ^ still finds its line inside a block.
-        self.prefilter = re2.compile(("(?m)" + "|".join(f"(?:{e.regex.pattern})" for e in entries)).encode(), options)
-        self._options = options
-        self._loose: tuple[re2.Set, dict[int, re.Pattern]] | None = None
-
-    def loose(self) -> tuple[re2.Set, dict[int, re.Pattern]]:
-        """The rules' patterns loosened for logical text: an RE2 set over all, Python forms by entry index.
-        Built on first use: most runs never need them."""
-        if self._loose is None:
-            loose_set = re2.Set.SearchSet(self._options)
-            forms: dict[int, re.Pattern] = {}
-            for index, entry in enumerate(self.entries):
-                if entry.rule is None:
-                    continue
-                pattern = loosen(entry.regex.pattern, split_camel_case=entry.rule.basis != "error-code")
-                forms[index] = re.compile(pattern, re.M)
-                position = loose_set.Add(("(?m)" + pattern).encode())
-                if position != len(forms) - 1:  # Match() answers positions; they must follow entry order
-                    raise RuntimeError(f"RE2 set position {position} for entry {index}")
-            loose_set.Compile()
-            self._loose = (loose_set, forms)
-        return self._loose
-
-
-@functools.lru_cache(maxsize=4)
-def pattern_table(catalog: Catalog) -> PatternTable:
-    return PatternTable(catalog)
+QUOTED_CHARS = 400
+"""Longest line quoted above a match (a rule's context); the match's own line is kept whole."""
 
 
 @dataclass
@@ -113,13 +63,12 @@ class ScanResult:
     """Entry index -> what matched it."""
     timeline: TimelineBuilder
     error_lines: tuple[Evidence, ...]
-    lines: int
     numbered: bool = True
     """False when only a window of the log was read (line numbers unknown)."""
     short_text: tuple[tuple[int, str], ...] = ()
+    """Every line of a short source (up to LOGICAL_LIMIT), for the vocabulary fallback."""
     cut_lines: tuple[int, ...] = ()
     """Lines longer than MAX_LINE: only their first MAX_LINE bytes were searched."""
-    """Every line of a short source (up to LOGICAL_LIMIT), for the vocabulary fallback."""
 
     def text_for_vocabulary(self) -> tuple[str, tuple[tuple[int | None, str], ...]]:
         """(source, lines): the whole of a short source, else its last error-looking lines."""
@@ -129,7 +78,7 @@ class ScanResult:
 
 
 class Scan:
-    """Feed blocks of one source in order; `result()` when done."""
+    """Feed blocks of one source in order (`feed`, or `feed_all` to search ahead on a thread); `result()` when done."""
 
     def __init__(self, table: PatternTable, source: str, numbered: bool = True) -> None:
         self._table = table
@@ -137,12 +86,12 @@ class Scan:
         self._numbered = numbered  # False for a window that starts inside the log: positions unknown
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder(whole_log=numbered)
-        self._tail = b""  # the end of the previous block: the lines before an end line at a block's start
-        self._at: tuple[bytes, int] = (b"", 0)  # the block and the offset of the line being matched
-        self._errors: collections.deque[tuple[int, str, tuple[bytes, int], bytes]] = collections.deque(maxlen=ERROR_LINES_KEPT)
-        self._lines = 0
+        self._tail = b""  # the whole lines of the source so far that reach into its last CONTEXT_BYTES
+        # (line, raw, cut, the text above it): that text is taken when the block is recorded, for the few lines still kept
+        self._errors: collections.deque[tuple[int, bytes, bool, int | bytes]] = collections.deque(maxlen=ERROR_LINES_KEPT)
         self._cut: list[int] = []
-        self._kept: list[Block] | None = []  # the blocks of a short source, for the logical pass
+        self._next_line = 1
+        self._kept: list[tuple[int, Block]] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
 
     @property
@@ -151,92 +100,140 @@ class Scan:
         return self._timeline
 
     def feed(self, block: Block) -> None:
-        data = block.data
+        self._record(block, find_lines(self._table, block))
+
+    def feed_all(self, blocks: Iterable[Block]) -> None:
+        """Every block in order; large ones searched on a worker thread ahead of the one being recorded,
+        unless the last one matched so many lines that recording them is the bottleneck."""
+        pool = None
+        ahead: collections.deque = collections.deque()
+        dense = False
+        try:
+            for block in blocks:
+                if dense or len(block) < THREAD_BLOCK:
+                    while ahead:
+                        dense = self._record_next(ahead) > DENSE_LINES
+                    found = find_lines(self._table, block)
+                    self._record(block, found)
+                    dense = len(found.lines) > DENSE_LINES
+                    continue
+                if pool is None:
+                    from concurrent.futures import ThreadPoolExecutor  # only a long source needs it
+
+                    pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="aib-doctor-scan")
+                ahead.append((block, pool.submit(find_lines, self._table, block)))
+                if len(ahead) >= _AHEAD:  # record the oldest now: the next read waits until it is done
+                    dense = self._record_next(ahead) > DENSE_LINES
+            while ahead:
+                self._record_next(ahead)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _record_next(self, ahead: collections.deque) -> int:
+        block, future = ahead.popleft()
+        found = future.result()
+        self._record(block, found)
+        return len(found.lines)
+
+    def _record(self, block: Block, found: Found) -> None:
+        first = self._next_line
+        self._next_line += found.count
         if self._kept is not None:
-            self._kept_bytes += len(data)
+            self._kept_bytes += len(block)
             if self._kept_bytes <= LOGICAL_LIMIT:
-                self._kept.append(block)
+                self._kept.append((first, block))
             else:
                 self._kept = None  # too long to be a paste: the physical-line pass alone
-        if block.first_line <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
-            for raw in data.split(b"\n", _OPERATION_ID_LINES)[:_OPERATION_ID_LINES]:
-                self._timeline.see_first_line(raw[:200].decode("utf-8", "replace"))
-        search = self._table.prefilter.search
-        lineno, counted, pos = block.first_line, 0, 0
-        while True:
-            m = search(data, pos)
-            if m is None:
-                break
-            start = data.rfind(b"\n", 0, m.start()) + 1
-            end = data.find(b"\n", m.start())  # a block always ends with a newline
-            lineno += data.count(b"\n", counted, start)
-            counted = start
-            self._at = (data, start)
-            self._line(lineno, data[start:end], lineno in block.truncated)
-            pos = end + 1
-        self._lines = block.first_line + data.count(b"\n") - 1
-        self._cut += block.truncated
-        self._tail = _lines_before(data, len(data))
+        if first <= _OPERATION_ID_LINES and self._timeline.operation_id is None:
+            self._see_first_lines(block, _OPERATION_ID_LINES - first + 1)
+        for offset, start, raw, matched in found.lines:
+            self._line(first + offset, raw, matched, block.truncated, block, start)
+        if block.truncated:
+            self._cut.append(first)
+        for position, (lineno, raw, truncated, above) in enumerate(self._errors):
+            if isinstance(above, int):  # an error line of this block: what is above it, before the tail moves on
+                self._errors[position] = (lineno, raw, truncated, self._context(block, above))
+        self._tail = self._context(block, block.end)
 
-    def _before(self) -> bytes:
-        """Whole lines (up to CONTEXT_BYTES and the previous block's tail) before the line being matched."""
-        return _context(self._at, self._tail)
+    def _context(self, block: Block, end: int) -> bytes:
+        """The whole lines of the source before block.buffer[end] that reach into the CONTEXT_BYTES before it,
+        each cut at the line cap: the same bytes however the source was cut into blocks and reads."""
+        buffer, start = block.buffer, block.start
+        if end - start >= CONTEXT_BYTES:
+            context = buffer[buffer.rfind(b"\n", start, end - CONTEXT_BYTES) + 1 or start : end]
+        else:
+            joined = self._tail + buffer[start:end]
+            context = joined[joined.rfind(b"\n", 0, max(0, len(joined) - CONTEXT_BYTES)) + 1 :]
+        if len(context) > MAX_LINE:  # a line past the cap (cut by the splitter when it straddled reads)
+            context = b"\n".join(line[:MAX_LINE] for line in context.split(b"\n"))
+        return context
 
-    def _line(self, lineno: int, raw: bytes, truncated: bool) -> None:
-        text, cut = decode_line(raw, MAX_LINE)
-        if cut or truncated:
-            text += " [line truncated]"
-        matched = self._table.set.Match(raw[:MAX_LINE]) or ()
-        for index in sorted(matched):
-            entry = self._table.entries[index]
+    def _see_first_lines(self, block: Block, lines: int) -> None:
+        pos = block.start
+        for _ in range(lines):
+            stop = block.buffer.find(b"\n", pos, block.end)
+            if stop < 0:
+                return
+            self._timeline.see_first_line(block.buffer[pos : min(stop, pos + 200)].decode("utf-8", "replace"))
+            pos = stop + 1
+
+    def _line(self, lineno: int, raw: bytes, matched: list[int], truncated: bool, block: Block, start: int) -> None:
+        entries, not_an_error = self._table.entries, self._table.not_an_error
+        text = None
+        for index in matched:
+            if index == not_an_error:
+                continue
+            entry = entries[index]
+            if entry.marker == "error":
+                if not_an_error not in matched:
+                    self._errors.append((lineno, raw, truncated, start))  # decoded in result(): most are pushed out
+                continue
+            if text is None:
+                text = _line_text(raw, truncated)
             if entry.rule is not None:
-                self._rule_hit(index, entry, lineno, text, physical=True)
-            elif entry.marker == "error":
-                if not _NOT_AN_ERROR.search(text):
-                    self._errors.append((lineno, text, self._at, self._tail))  # redacted in result(): most are pushed out
+                self._rule_hit(index, entry, lineno, text, at=(block, start))
             else:
                 if entry.marker == "failed" and self._timeline.awaits_end:
-                    self._timeline.see_end(lineno if self._numbered else None, text, self._before())
-                m = entry.regex.search(text)
-                self._timeline.mark(entry.marker, lineno, text, m.groupdict() if m else {})
+                    self._timeline.see_end(lineno if self._numbered else None, text, self._context(block, start))
+                self._timeline.mark(entry.marker, lineno, text, entry.groups(text))
 
     def _evidence(self, lineno: int, text: str, before: bytes = b"", matched: str = "") -> Evidence:
         above = before.decode("utf-8", "replace")
         return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip(), redact(matched))
 
-    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, physical: bool = False) -> None:
-        """`physical`: the line being matched in the block (its context is at hand); else a logical-text match."""
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, at: tuple[Block, int] | None = None) -> None:
+        """`at`: the block and offset of the physical line matched (its context is at hand); None for a logical-text match."""
         rule = entry.rule
         where = "customization.log" if self.source == "validation.log" else self.source  # both are Packer's logs
         if where != "input" and where not in rule.where:
             return
-        unless = self._table.unless.get(rule.id)
+        unless = self._table.unless(rule.id)
         if unless is not None and unless.search(text):
             return
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
-        if physical and rule.context and not hits.evidence:
-            hits.evidence += self._lines_above(lineno, rule.context)
+        before = self._context(*at) if at is not None else b""
+        if at is not None and rule.context and not hits.evidence:
+            hits.evidence += self._lines_above(lineno, rule.context, before)
         if len(hits.evidence) < EVIDENCE_PER_PATTERN + rule.context:
             m = match or entry.regex.search(text)
-            hits.evidence.append(self._evidence(lineno, text, self._before() if physical else b"", m.group(0) if m else ""))
+            hits.evidence.append(self._evidence(lineno, text, before, m.group(0) if m else ""))
         if not hits.groups:
-            m = match or entry.regex.search(text)
-            if m:
-                hits.groups = {k: redact(v) for k, v in m.groupdict().items() if v}
+            groups = {k: v for k, v in match.groupdict().items() if v} if match else entry.groups(text)
+            hits.groups = {k: redact(v) for k, v in groups.items()}
 
-    def _lines_above(self, lineno: int, count: int) -> list[Evidence]:
+    def _lines_above(self, lineno: int, count: int, before: bytes) -> list[Evidence]:
         """The last `count` non-blank lines before the line being matched, redacted with what is above them."""
-        before = self._before()
         lines = before.split(b"\n")[:-1] if before.endswith(b"\n") else []
         quoted: list[Evidence] = []
         for back in range(len(lines) - 1, -1, -1):
             if len(quoted) == count:
                 break
-            text = decode_line(lines[back], QUOTED_CHARS)[0]
-            text += " [line truncated]" if len(lines[back]) > QUOTED_CHARS else ""
-            if text.strip() and not (lineno - len(lines) + back) < 1:
-                quoted.insert(0, self._evidence(lineno - len(lines) + back, text, b"\n".join(lines[:back]) + b"\n" if back else b""))
+            number = lineno - len(lines) + back
+            text = decode_line(lines[back], QUOTED_CHARS)[0] + (" [line truncated]" if len(lines[back]) > QUOTED_CHARS else "")
+            if text.strip() and number >= 1:
+                quoted.insert(0, self._evidence(number, text, b"\n".join(lines[:back]) + b"\n" if back else b""))
         return quoted
 
     def _logical_pass(self, lines: list[tuple[int, str]]) -> None:
@@ -258,7 +255,7 @@ class Scan:
                 entry = self._table.entries[index]
                 if index in self._hits or (entry.role in alternatives and entry.rule.id in answered):
                     continue
-                for m in forms[index].finditer(text):
+                for m in re.compile(forms[index], re.M).finditer(text):
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
                     message = LogicalText.message_at(form, m.start(), m.end())
                     self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)
@@ -270,18 +267,16 @@ class Scan:
     def result(self) -> ScanResult:
         lines: list[tuple[int, str]] = []
         if self._kept:
-            lines = [(block.first_line + offset, decode_line(raw)[0]) for block in self._kept for offset, raw in enumerate(block.data.split(b"\n")[:-1])]
+            lines = [
+                (first + offset, decode_line(raw)[0])
+                for first, block in self._kept
+                for offset, raw in enumerate(block.buffer[block.start : block.end - 1].split(b"\n"))
+            ]
             lines = _redacted_lines(lines)
             self._logical_pass(lines)
-        errors = tuple(self._evidence(lineno, text, _context(at, tail)) for lineno, text, at, tail in self._errors)
-        self._timeline.see_log_end(self._lines if self._numbered else None, self._tail)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._lines, self._numbered, tuple(lines), tuple(self._cut))
-
-
-def _context(at: tuple[bytes, int], tail: bytes) -> bytes:
-    data, start = at
-    before = _lines_before(data, start)
-    return tail + before if len(before) == start else before
+        errors = tuple(self._evidence(lineno, _line_text(raw, truncated), above) for lineno, raw, truncated, above in self._errors)
+        self._timeline.see_log_end(self._next_line - 1 if self._numbered else None, self._tail)
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._numbered, tuple(lines), tuple(self._cut))
 
 
 def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
@@ -292,15 +287,14 @@ def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return [(lineno, text) for (lineno, _), text in zip(lines, texts, strict=True)]
 
 
-def _lines_before(data: bytes, end: int) -> bytes:
-    """The whole lines of data[:end] that start within CONTEXT_BYTES of end."""
-    return data[data.rfind(b"\n", 0, max(0, end - CONTEXT_BYTES)) + 1 : end]
+def _line_text(raw: bytes, truncated: bool) -> str:
+    text, cut = decode_line(raw, MAX_LINE)
+    return text + " [line truncated]" if cut or truncated else text
 
 
 def scan_chunks(table: PatternTable, source: str, chunks: Iterable[bytes]) -> ScanResult:
     scan = Scan(table, source)
-    for block in iter_blocks(chunks):
-        scan.feed(block)
+    scan.feed_all(iter_blocks(chunks))
     return scan.result()
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 import re2
-import yaml
 
 from aib_doctor.core.redact import redact
 from aib_doctor.errors import CatalogError
@@ -102,6 +101,8 @@ def term_regex(term: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def load_vocabulary() -> Vocabulary:
+    import yaml  # only a text no rule explains needs the vocabulary: the others start without PyYAML
+
     folder = resources.files("aib_doctor.core.catalog") / "vocabulary"
     categories = yaml.safe_load((folder / "categories.yaml").read_text(encoding="utf-8")) or []
     generated = yaml.safe_load((folder / "weights.yaml").read_text(encoding="utf-8")) or {}

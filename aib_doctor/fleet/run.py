@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aib_doctor.cache import user_cache
 from aib_doctor.core.catalog import Catalog, load_catalog
 from aib_doctor.core.scan import pattern_table
 from aib_doctor.fleet.check import Diagnosed, Scope, run_check
@@ -55,7 +56,7 @@ def run_fleet_check(
             listed = list(scope.subscriptions) or list_subscriptions(home)
             return list_per_subscription(session_for, listed), f"per-subscription listing; Resource Graph unavailable: {exc}"
 
-    catalog = catalog or load_catalog()
+    catalog = catalog or load_catalog(user_cache())
     table = pattern_table(catalog)
 
     def diagnose(summary) -> Diagnosed:

@@ -4,24 +4,31 @@ Each record names a stable id (AIB###), a dotted name, a category (model.Categor
 priority (higher = more specific cause; wrappers are low), where it may match, its patterns and
 the prose a tired engineer reads: title, cause, fix, optional detail sentences and docs.
 Patterns use the syntax RE2 and Python's re share, because the scanner runs them through RE2.
+
+Parsing and checking the YAML costs more than the rest of a short run, so a caller may hand in a
+`CompiledStore` (the CLI's is the user's cache folder): the checked rules are kept there, pickled,
+under a hash of every YAML source and of the code that reads them, so a changed file or loader is
+never answered from a stale copy.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import pickle
 import re
 import string
+import sys
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-import yaml
-
+from aib_doctor import model
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, TimelineCondition
 
-# libyaml's loader when PyYAML was built with it: a fifth of the start-up time of every command.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^AIB\d{3}$")
 _NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
 _FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs", "context"}
@@ -62,15 +69,62 @@ class Catalog:
         return len(self.rules)
 
 
-@functools.lru_cache(maxsize=1)
-def load_catalog() -> Catalog:
-    """The packaged catalog; parsed and checked on first use, then shared."""
-    records: list[tuple[str, Any]] = []
+class CompiledStore(Protocol):
+    """Where checked catalogs are kept between runs, by key (a hash of what they were built from)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+
+Source = tuple[str, bytes]
+"""A YAML file of rules: (its name, its bytes)."""
+
+
+def packaged_sources() -> list[Source]:
     folder = resources.files(__package__) / "rules"
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            for record in yaml.load(entry.read_text(encoding="utf-8"), Loader=_LOADER) or []:
-                records.append((entry.name, record))
+    return [(entry.name, entry.read_bytes()) for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".yaml")]
+
+
+@functools.lru_cache(maxsize=4)
+def load_catalog(store: CompiledStore | None = None) -> Catalog:
+    """The packaged catalog; parsed and checked on first use (or read from the store), then shared."""
+    return compiled_catalog(packaged_sources(), store)
+
+
+def compiled_catalog(sources: Sequence[Source], store: CompiledStore | None = None) -> Catalog:
+    """The catalog of these YAML sources, from the store when it holds one built from exactly them."""
+    if store is None:
+        return parse_catalog(sources)
+    key = _compiled_key(sources)
+    data = store.get(key)
+    if data is not None:
+        try:
+            return Catalog(pickle.loads(data))
+        except Exception:  # a damaged or foreign file: rebuild and replace it
+            pass
+    catalog = parse_catalog(sources)
+    store.put(key, pickle.dumps(catalog.rules, protocol=pickle.HIGHEST_PROTOCOL))
+    return catalog
+
+
+def _compiled_key(sources: Sequence[Source]) -> str:
+    digest = hashlib.sha256(f"python {sys.version_info[0]}.{sys.version_info[1]}".encode())
+    # The loader and the types it builds are part of what a stored catalog was made from.
+    for name, data in [("loader", Path(__file__).read_bytes()), ("model", Path(model.__file__).read_bytes()), *sources]:
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return "catalog-" + digest.hexdigest()[:32]
+
+
+def parse_catalog(sources: Sequence[Source]) -> Catalog:
+    import yaml  # only when no compiled form fits: a fifth of a short run's start-up
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML was built with it
+    records: list[tuple[str, Any]] = []
+    for name, data in sources:
+        for record in yaml.load(data.decode("utf-8"), Loader=loader) or []:
+            records.append((name, record))
     return build_catalog(records)
 
 
