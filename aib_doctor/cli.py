@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from aib_doctor import __version__
-from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable
+from aib_doctor.errors import AibDoctorError, InputError, LogUnavailable, OutputError
 from aib_doctor.exitcodes import ExitCode
 from aib_doctor.render import Format, LintFormat
 
@@ -91,8 +91,10 @@ def _console(stderr: bool = False) -> Console:
 
 
 def say(line: str) -> None:
-    """One line on stderr, as it is (no markup, no rich import)."""
-    sys.stderr.write(line + "\n")
+    """One line on stderr, as it is (no markup, no rich import), redacted like every other output (Azure's messages quote SAS URLs)."""
+    from aib_doctor.core.redact import redact
+
+    sys.stderr.write(redact(line) + "\n")
     sys.stderr.flush()
 
 
@@ -154,6 +156,9 @@ def command(fn):
     def wrapper(*args, debug: bool = False, **kwargs):
         ctx = kwargs.get("ctx")
         debug = debug or bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
+        import logging  # azure-identity logs a 14-line warning per failed credential chain: our one line says it, --debug shows it
+
+        logging.getLogger("azure.identity").setLevel(logging.NOTSET if debug else logging.ERROR)
         try:
             code = fn(*args, **kwargs)
         except typer.Exit:
@@ -165,6 +170,14 @@ def command(fn):
                 traceback.print_exc()
             say(f"aib-doctor: {exc}")
             raise typer.Exit(int(exc.exit_code)) from None
+        except OSError as exc:  # a file asked for cannot be written or read: disk full, read-only, permission
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            where = f"{exc.filename}: " if exc.filename else ""
+            say(f"aib-doctor: {where}{(exc.strerror or str(exc)).lower()}")
+            raise typer.Exit(int(ExitCode.USAGE)) from None
         except KeyboardInterrupt:
             say("aib-doctor: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -186,17 +199,49 @@ def command(fn):
 
 
 def emit(report: Report, fmt: Format) -> None:
+    from aib_doctor.core.redact import redacted
     from aib_doctor.render import render
 
+    report = redacted(report)
     if fmt is Format.text and _may_be_terminal(sys.stdout):
         from aib_doctor.render.text_report import render_text
 
         out = _console()
         if out.is_terminal:
-            out.print(render_text(report), end="")
+            with _writing():
+                out.print(render_text(report), end="")
             return
-    sys.stdout.write(render(report, fmt))
-    sys.stdout.flush()
+    write_out(render(report, fmt))
+
+
+def write_out(text: str) -> None:
+    if sys.stdout is None:
+        raise OutputError("cannot write output: standard output is closed")
+    with _writing():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+@contextmanager
+def _writing():
+    """stdout as Unix tools treat it: a closed pipe (`| head -1`) ends the output quietly and the command keeps its
+    exit code; a full disk or a closed stdout is the user's environment (exit 2), not a bug."""
+    try:
+        yield
+    except BrokenPipeError:
+        _discard_stdout()
+    except (OSError, ValueError) as exc:  # ValueError: stdout was closed
+        _discard_stdout()
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else "standard output is closed"
+        raise OutputError(f"cannot write output: {reason}") from None
+
+
+def _discard_stdout() -> None:
+    """Send what is still buffered to /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _print_version(value: bool) -> None:
@@ -273,7 +318,9 @@ def analyze(
 
     catalog = _catalog(rules)
     table = pattern_table(catalog)
-    intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" else None)
+    intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
+    for note in intake.notes:
+        say(f"aib-doctor: {note}")
     report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     emit(report, output)
     return exit_code_for(report)
@@ -373,6 +420,7 @@ WATCH_TIME = (_utc_now, time.sleep)
 def _watch_display(fmt: Format):
     """A `show(poll)` callable: a live panel on a terminal; else one plain line per change (stdout for text, stderr
     for JSON and Markdown, whose report must stay alone on stdout)."""
+    from aib_doctor.core.redact import redacted
     from aib_doctor.render.watch_view import watch_lines, watch_panel
 
     out = _console()
@@ -384,6 +432,7 @@ def _watch_display(fmt: Format):
         with Live(console=out, auto_refresh=False, transient=True) as live:
 
             def show(poll):
+                poll = redacted(poll)  # new log lines are the log's own text
                 for line in [*poll.notes, *(f"warning: {w}" for w in poll.warnings)]:
                     live.console.print(line, markup=False)
                 recent[:] = (recent + list(poll.lines))[-8:]
@@ -395,6 +444,7 @@ def _watch_display(fmt: Format):
 
     def show(poll):
         nonlocal previous
+        poll = redacted(poll)  # new log lines are the log's own text
         for line in watch_lines(poll, previous):
             stream.write(line + "\n")
         stream.flush()
@@ -448,7 +498,7 @@ def fetch_log(
 
 CHECK_HELP = """Scheduled fleet check for cron: diagnose only the templates whose last run changed since the
 previous check and report what is new. Exit codes for cron: 0 no new failures; 1 new failures;
-4 Azure unreachable; 2 usage error.
+4 Azure unreachable, or a template's diagnosis failed (the summary counts them; they are retried next time); 2 usage error.
 
 \b
 Examples:
@@ -501,10 +551,13 @@ def check(
     except StateLocked as exc:
         say(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
+    from aib_doctor.core.redact import redacted
     from aib_doctor.render import render_check
 
-    sys.stdout.write(render_check(result, output))
-    return ExitCode.DIAGNOSED if result.new_failures else ExitCode.OK
+    write_out(render_check(redacted(result), output))
+    if result.new_failures:
+        return ExitCode.DIAGNOSED
+    return ExitCode.UNAVAILABLE if result.errors else ExitCode.OK
 
 
 class FailOn(str, Enum):
@@ -519,7 +572,7 @@ def lint(
     paths: list[str] = typer.Argument(
         ...,
         metavar="PATH...",
-        help="One or more: an imageTemplate JSON, `az image builder show` output, or an ARM template (`az bicep build` output for Bicep).",
+        help="One or more: an imageTemplate JSON, `az image builder show` or `list` output, an ARM template (`az bicep build` output for Bicep), or - for stdin.",
     ),
     output: LintFormat = typer.Option(
         LintFormat.text,
@@ -545,24 +598,20 @@ def lint(
     from aib_doctor.lint import template_checks
 
     results = [_lint_file(path, online, subscription) for path in paths]
+    from aib_doctor.core.redact import redacted
     from aib_doctor.render import render_lint
 
-    sys.stdout.write(render_lint(results, output, template_checks()))
+    write_out(render_lint(redacted(results), output, template_checks()))
     failing = ("error",) if fail_on is FailOn.error else ("error", "warning")
     return ExitCode.DIAGNOSED if any(i.severity in failing for result in results for i in result.findings) else ExitCode.OK
 
 
 def _lint_file(path: str, online: bool, subscription: str | None):
+    from aib_doctor.core.inputs import read_json_text
     from aib_doctor.lint import lint_text
 
-    target = Path(path)
-    if not target.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        text = target.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    result = lint_text(text, path)
+    text = read_json_text(path, sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
+    result = lint_text(text, "<stdin>" if path == "-" else path)
     if online:
         import json
         from dataclasses import replace
@@ -617,9 +666,9 @@ def rules(
         found = catalog.get(rule_id) or next((c for c in checks if rule_id in (c.name, c.id, c.id.lower())), None)
         if found is None:
             raise InputError(f"no rule or check {rule_id!r}; `aib-doctor rules` lists them all")
-        sys.stdout.write(render_rule(found, output))
+        write_out(render_rule(found, output))
         return ExitCode.OK
-    sys.stdout.write(render_rules([*catalog, *checks], output))
+    write_out(render_rules([*catalog, *checks], output))
     return ExitCode.OK
 
 
@@ -637,7 +686,7 @@ def _check_pack(catalog: Catalog, folder: Path) -> ExitCode:
     failed = sum(not held for _, held in result.results)
     verdict = "ok" if result.passed else "FAILED"
     lines.append(f"{folder}: {len(result.rules)} rule(s), {len(result.results)} case(s), {failed} failed: {verdict}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_out("\n".join(lines) + "\n")
     return ExitCode.OK if result.passed else ExitCode.DIAGNOSED
 
 

@@ -33,3 +33,9 @@ class AzureAccessError(AibDoctorError):
 
 class LogUnavailable(AzureAccessError):
     """The log cannot be had: the staging group or its storage is gone, or no run has written one yet."""
+
+
+class OutputError(AibDoctorError):
+    """What the user asked for cannot be written: a full disk, a read-only folder, no permission."""
+
+    exit_code = ExitCode.USAGE

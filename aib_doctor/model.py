@@ -30,7 +30,7 @@ Category = Literal[
     "benign",
 ]
 Severity = Literal["error", "warning", "info"]
-Source = Literal["lastRunStatus", "provisioningError", "customization.log", "input", "template"]
+Source = Literal["lastRunStatus", "provisioningError", "customization.log", "validation.log", "input", "template"]
 """Where a text came from. "input" is pasted text of unknown origin: every rule may match it."""
 Status = Literal["failed", "succeeded", "running", "unknown"]
 Transition = Literal["new_failure", "still_failing", "recovered", "new_template", "changed", "unchanged", "gone", "error"]
@@ -104,6 +104,8 @@ class Rule:
     """"signature" for a rule matched by its patterns, "error-code" for one generated from the code table,
     "timeline" for one that also states conditions on the build's timing."""
     timeline: TimelineCondition | None = None
+    context: int = 0
+    """Lines printed just above the first match to quote with it (what a script printed before it exited)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class Evidence:
     line: int | None
     """1-based, in the source; None where the position is unknown (a tail window of a log, a template)."""
     text: str
+    matched: str = field(default="", compare=False)
+    """The phrase in text that the rule matched: a shortened line keeps it in view. Not part of the JSON report,
+    nor of equality (the same line matched by two patterns is one piece of evidence)."""
 
 
 @dataclass(frozen=True)
@@ -371,6 +376,13 @@ class CheckResult:
     discovery: str = ""
     notifications_sent: int = 0
     notifications_pending: int = 0
+    notifications_note: str = ""
+    """Why notifications stayed queued (the webhook did not answer), when they did."""
+
+    @property
+    def errors(self) -> int:
+        """Templates whose diagnosis failed this time (Azure or their log could not be read); retried next time."""
+        return sum(o.transition == "error" for o in self.outcomes)
 
     @property
     def new_failures(self) -> int:

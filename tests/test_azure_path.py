@@ -608,3 +608,14 @@ def test_validation_log_is_diagnosed_with_the_build_log(arm, azurite):
     report = diagnose().report
     assert report.primary.rule == "AIB017"
     assert report.subject.log.also == (f"{RUN}/validation.log",)
+    assert {e.source for e in report.primary.evidence} == {"validation.log"}  # labelled where it came from
+
+
+def test_a_bug_inside_an_adapter_is_exit_5_not_azure_unreachable(arm, azurite, monkeypatch):
+    from azure.mgmt.imagebuilder import models
+
+    mock_template(arm, "win01", failed_run(exactStagingResourceGroup=STAGING))
+    monkeypatch.setattr(models.ImageTemplate, "as_dict", lambda self, *args, **kwargs: {}["properties"])  # a bug of ours
+    result = cli("template", "win01", "-g", RG)
+    assert result.exit_code == 5
+    assert result.stderr.startswith("aib-doctor: internal error: KeyError") and "Azure" not in result.stderr

@@ -311,3 +311,72 @@ def test_the_check_clock_stamps_state_and_metrics(tmp_path):
         run_check(Scope(("s",)), lambda: ([row], "test"), None, store, prometheus=metrics, clock=lambda: 1_700_000_000.0)
         assert store.templates()[row.id.lower()].last_checked == 1_700_000_000.0
     assert "aib_check_last_run_timestamp_seconds 1700000000\n" in metrics.read_text()
+
+
+def _failed_rows(count: int):
+    from aib_doctor.model import TemplateSummary
+
+    return [
+        TemplateSummary(f"/subscriptions/s/resourceGroups/rg/providers/x/imageTemplates/t{n}", f"t{n}", "rg", "s", "Failed", None, None, "boom")
+        for n in range(count)
+    ]
+
+
+def test_an_unreachable_webhook_keeps_the_rest_queued_and_says_so(tmp_path):
+    import socket
+
+    from aib_doctor.fleet.check import Diagnosed, Scope, run_check
+    from aib_doctor.fleet.state import StateStore
+    from aib_doctor.model import Finding, Report, Subject, Timeline
+    from aib_doctor.render.check_report import render_check_text
+
+    with socket.socket() as sock:  # a port on 127.0.0.1 where nothing listens: connection refused
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    finding = Finding("AIB001", "n", "network", "error", "t", "c", "f", (), ())
+    diagnosed = Diagnosed(Report("failed", Subject(), finding, (finding,), Timeline()))
+    waits = []
+    with StateStore(tmp_path) as store:
+        result = run_check(Scope(("s",)), lambda: (_failed_rows(9), "test"), lambda _: diagnosed, store, notify_url=dead, sleep=waits.append)
+        assert len(store.pending_notifications()) == 9
+    assert result.notifications_sent == 0 and result.notifications_pending == 9
+    assert len(waits) == 1  # two tries of the first notification, one pause between; the other eight are not tried
+    assert "the webhook did not answer; the rest stay queued for the next check" in render_check_text(result)
+
+
+def test_templates_whose_diagnosis_failed_are_counted_and_exit_4(tmp_path, monkeypatch):
+    import aib_doctor.fleet.run as fleet_run
+    from aib_doctor.fleet.check import run_check
+    from aib_doctor.fleet.state import StateStore
+
+    def every_diagnosis_fails(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode, **_):
+        def broken(_):
+            raise ConnectionError("the staging storage account did not answer")
+
+        with StateStore(tmp_path) as store:
+            return run_check(scope, lambda: (_failed_rows(3), "test"), broken, store)
+
+    monkeypatch.setattr(fleet_run, "run_fleet_check", every_diagnosis_fails)
+    result = runner.invoke(app, ["check", "--subscription", "s"])
+    assert result.exit_code == 4
+    assert "3 templates (test); 0 new failures; 3 could not be diagnosed" in result.stdout
+    assert json.loads(runner.invoke(app, ["check", "--subscription", "s", "-o", "json"]).stdout)["summary"]["errors"] == 3
+
+
+def test_check_markdown_output_is_markdown(tmp_path, monkeypatch):
+    import aib_doctor.fleet.run as fleet_run
+    from aib_doctor.fleet.check import Diagnosed, run_check
+    from aib_doctor.fleet.state import StateStore
+    from aib_doctor.model import Finding, Report, Subject, Timeline
+
+    finding = Finding("AIB001", "n.a", "network", "error", "the title", "c", "f", (), ())
+
+    def one_new_failure(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode, **_):
+        with StateStore(tmp_path) as store:
+            return run_check(scope, lambda: (_failed_rows(1), "test"), lambda _: Diagnosed(Report("failed", Subject(), finding, (finding,), Timeline())), store)
+
+    monkeypatch.setattr(fleet_run, "run_fleet_check", one_new_failure)
+    result = runner.invoke(app, ["check", "--subscription", "s", "-o", "markdown"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("## aib-doctor check: 1 templates (test); 1 new failures")
+    assert "| t0 | rg | s | AIB001 `n.a`: the title |" in result.stdout and "### New failure: t0 (rg)" in result.stdout

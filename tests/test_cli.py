@@ -121,7 +121,9 @@ def test_50mb_single_line_is_truncated_not_a_crash(tmp_path):
         handle.write(b"\n[a1] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 2. Allowed exit codes are: [0]\n")
     report = json.loads(invoke("analyze", str(path), "-o", "json").stdout)
     assert report["primary"]["rule"] == "AIB017"
-    assert report["primary"]["evidence"][0]["line"] == 2
+    assert report["primary"]["evidence"][-1]["line"] == 2
+    above = report["primary"]["evidence"][0]  # the line above the exit, quoted short
+    assert above["line"] == 1 and len(above["text"]) < 500 and above["text"].endswith("[line truncated]")
 
 
 def test_truncated_log_gets_a_best_effort_report(tmp_path):

@@ -144,6 +144,10 @@ CASES = {
         variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runElevated": True}),
         variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"]}),
     ),
+    "TPL024": (
+        variant(LINUX, P + ("vmProfile",), {"vmSize": "Standard_D2s_v3", "osDiskSizeGb": 64}),
+        variant(LINUX, P + ("vmProfile",), {"vmSize": "Standard_D2s_v3", "osDiskSizeGB": 64}),
+    ),
     "TPL021": (
         variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True}),
         variant(WINDOWS, P + ("customize", 0), {"type": "PowerShell", "inline": ["whoami"], "runAsSystem": True, "runElevated": True}),
@@ -280,3 +284,122 @@ def test_diagnosis_names_the_lint_problem_that_caused_the_failure(tmp_path):
     )
     lint_finding = next(f for f in document["findings"] if f["rule"] == "TPL002")
     assert lint_finding["evidence"] == [{"source": "template", "line": None, "text": "/properties/buildTimeoutInMinutes: buildTimeoutInMinutes is 4"}]
+
+
+def lint_inline(*lines, base=None):
+    from aib_doctor.lint import lint_document
+
+    document = variant(base or LINUX, P + ("customize", 0, "inline"), list(lines))
+    return {f.rule for f in lint_document(document).findings}
+
+
+@pytest.mark.parametrize(
+    "line,fires",
+    [
+        ("sudo apt-get upgrade", True),
+        ("sudo apt-get -y upgrade", False),
+        ("sudo yum update", True),
+        ("sudo yum update -y", False),
+        ("sudo apt-get update", False),  # refreshes the lists, never asks
+    ],
+)
+def test_upgrades_without_yes_are_interactive_too(line, fires):
+    assert ("TPL006" in lint_inline(line)) is fires
+
+
+@pytest.mark.parametrize(
+    "line,fires",
+    [
+        ("sudo DEBIAN_FRONTEND=noninteractive apt-get install -y iptables-persistent", False),
+        ("grep PermitRootLogin /etc/ssh/sshd_config", False),
+        ("sudo iptables -L", False),
+        ("echo 'PermitRootLogin no' | sudo tee -a /etc/ssh/sshd_config", True),
+        ("sudo sed -i 's/^#Port 22/Port 2222/' /etc/ssh/sshd_config", True),
+        ("sudo iptables -A INPUT -p tcp --dport 22 -j DROP", True),
+    ],
+)
+def test_firewall_check_fires_on_changes_not_on_reading_or_installing(line, fires):
+    assert ("TPL007" in lint_inline(line)) is fires
+
+
+def test_file_destination_tmp_itself_is_fine():
+    from aib_doctor.lint import lint_document
+
+    for destination, fires in (("/tmp", False), ("/tmp/", False), ("/tmpfoo/x", True)):
+        document = variant(LINUX, P + ("customize",), [{"type": "File", "sourceUri": "https://s/x.conf", "destination": destination}])
+        assert ("TPL010" in {f.rule for f in lint_document(document).findings}) is fires, destination
+
+
+def test_reboot_fix_does_not_send_linux_to_windows_restart():
+    from aib_doctor.lint import check_info
+
+    fix = check_info("TPL008").fix
+    assert "On Windows, add a WindowsRestart" in fix and "on Linux" in fix
+
+
+def test_windows_on_a_small_or_default_vm_is_flagged_without_windows_update():
+    from aib_doctor.lint import lint_document
+
+    without_size = variant(WINDOWS, P + ("vmProfile",), {})
+    assert "TPL005" in {f.rule for f in lint_document(without_size).findings}
+    assert "TPL005" not in {f.rule for f in lint_document(variant(WINDOWS, P + ("vmProfile",), {"vmSize": "Standard_D4s_v3"})).findings}
+
+
+def test_nested_deployment_templates_are_linted_and_none_found_is_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from aib_doctor.cli import app
+
+    module = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "resources": [
+            {
+                "type": "Microsoft.Resources/deployments",
+                "name": "imageModule",
+                "properties": {
+                    "mode": "Incremental",
+                    "template": {
+                        "resources": [
+                            {
+                                "type": "Microsoft.VirtualMachineImages/imageTemplates",
+                                "name": "inner",
+                                "properties": variant(LINUX, P + ("buildTimeoutInMinutes",), 5)["properties"],
+                            }
+                        ]
+                    },
+                },
+            }
+        ],
+    }
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(module))
+    result = CliRunner().invoke(app, ["lint", str(path), "-o", "json"])
+    assert result.exit_code == 1 and "TPL002" in result.stdout and "/resources/0/properties/template/resources/0/properties" in result.stdout
+    path.write_text(json.dumps({"$schema": module["$schema"], "resources": [{"type": "Microsoft.Storage/storageAccounts", "name": "s"}]}))
+    result = CliRunner().invoke(app, ["lint", str(path)])
+    assert result.exit_code == 2 and "nested deployments" in result.stderr
+
+
+def test_lint_reads_stdin_utf16_and_a_list_like_analyze(tmp_path):
+    from typer.testing import CliRunner
+
+    from aib_doctor.cli import app
+
+    short = variant(LINUX, P + ("buildTimeoutInMinutes",), 5)
+    runner = CliRunner()
+    assert "TPL002" in runner.invoke(app, ["lint", "-", "-o", "json"], input=json.dumps(short)).stdout
+    path = tmp_path / "t.json"
+    path.write_bytes(json.dumps(short).encode("utf-16"))
+    assert "TPL002" in runner.invoke(app, ["lint", str(path), "-o", "json"]).stdout
+    path.write_text(json.dumps([LINUX, short]))
+    result = runner.invoke(app, ["lint", str(path), "-o", "json"])
+    assert result.exit_code == 1 and '"/1/properties/buildTimeoutInMinutes"' in result.stdout
+
+
+def test_sarif_levels_are_sarif_levels():
+    from aib_doctor.lint import lint_document, template_checks
+    from aib_doctor.render import LintFormat, render_lint
+
+    sarif = json.loads(render_lint([lint_document(CASES["TPL023"][0])], LintFormat.sarif, template_checks()))  # an info finding
+    levels = {r["level"] for r in sarif["runs"][0]["results"]} | {d["defaultConfiguration"]["level"] for d in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert "note" in levels and levels <= {"none", "note", "warning", "error"}

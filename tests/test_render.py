@@ -257,3 +257,17 @@ def test_a_timeline_rule_shows_its_conditions():
     rule = load_catalog().get("AIB152")
     assert "Timeline:\n  silence_minutes: 30\n" in rule_text(rule)
     assert rule_dict(rule)["timeline"] == {"silence_minutes": 30} and "timeline" not in rule_dict(load_catalog().get("AIB012"))
+
+
+def test_a_long_evidence_line_is_cut_around_what_matched_not_before_it():
+    from conftest import diagnose_source
+
+    from aib_doctor.render.text_report import shortened
+
+    padding = "x" * 300
+    report = diagnose_source("input", f"{padding} Script exited with non-zero exit status: 100. Allowed exit codes are: [0] {padding}")
+    evidence = report.primary.evidence[0]
+    assert evidence.matched and evidence.matched in evidence.text
+    line = shortened(evidence.text, evidence.matched)
+    assert len(line) == 160 and line.startswith("...") and line.endswith("...") and "exit status: 100" in line
+    assert shortened("short", "x") == "short" and shortened("a" * 200) == "a" * 157 + "..."

@@ -90,7 +90,9 @@ def test_linux_script_failure_names_the_package_then_the_step_and_exit_code():
     exit_finding = report.findings[1]
     assert exit_finding.rule == "AIB017"
     assert "The failing step was the shell customizer (#1); it exited with code 100." in exit_finding.cause
-    assert exit_finding.evidence[0].line == 39
+    assert [e.line for e in exit_finding.evidence if e.matched][0] == 39
+    # the lines the script printed just above its exit say why (apt's error among them)
+    assert [e.line for e in exit_finding.evidence if not e.matched] == [36, 37, 38]
     assert report.timeline.failed_step.customizer == 0
 
 

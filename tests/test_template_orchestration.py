@@ -261,3 +261,31 @@ def test_bundle_is_redacted_and_analyzes_to_the_same_report(tmp_path):
     offline = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
     online = diagnosed(source, full_log=True).report
     assert (offline.status, offline.primary, offline.findings, offline.timeline) == (online.status, online.primary, online.findings, online.timeline)
+
+
+def test_a_bundle_that_fails_part_way_leaves_nothing_behind(tmp_path):
+    import errno
+
+    class FullDisk(MemoryLogStore):
+        def download(self, blob, target, progress=None):
+            if blob.endswith("validation.log"):
+                target.write_bytes(b"half")
+                raise OSError(errno.ENOSPC, "No space left on device", str(target))
+            return super().download(blob, target, progress)
+
+    store = FullDisk({RUN: {"customization.log": SYSPREP_LOG, "validation.log": b"x"}})
+    source = MemoryTemplateSource({(RG, "win01"): failed(exactStagingResourceGroup=STAGING)}, accounts={STAGING: [ACCOUNT]}, stores={ACCOUNT: store})
+    document = source.template(RG, "win01")
+    with pytest.raises(OSError):
+        write_bundle(tmp_path / "bundle", document, locate_logs(source, RG, "win01", document), force=False, progress=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bundles_validation_log_evidence_says_validation_log(tmp_path):
+    (tmp_path / "customization.log").write_bytes((FIXTURES / "logs" / "windows-success.log").read_bytes())
+    (tmp_path / "validation.log").write_bytes(b"[922bdf36] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 4. Allowed exit codes are: [0]\n")
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    intake = read_input(str(tmp_path), table)
+    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
+    assert report.primary.rule == "AIB017" and [e.source for e in report.primary.evidence] == ["validation.log"]

@@ -75,3 +75,17 @@ def test_failed_step_when_packer_printed_ending_for_the_failed_provisioner():
     assert [c.status for c in report.timeline.customizers] == ["ok", "failed"]
     assert report.timeline.failed_step.description == ("the powershell customizer (#2) started at 2020-01-01 10:00:06 and failed after 3s")
     assert "The failing step was the powershell customizer (#2); it exited with code 5." in report.primary.cause
+
+
+def test_an_unexplained_failure_inside_a_customizer_marks_it_failed_not_ok():
+    from conftest import diagnose_source
+
+    log = (
+        "[922bdf36] PACKER 2024/06/11 10:00:00 ui: ==> azure-arm: (telemetry) Starting provisioner shell\n"
+        "[922bdf36] PACKER OUT     azure-arm: frob: fatal: the widget refused\n"
+        "[922bdf36] PACKER 2024/06/11 10:00:05 ui: ==> azure-arm: (telemetry) ending shell\n"
+        "[922bdf36] PACKER 2024/06/11 10:00:06 ui error: Build 'azure-arm' errored after 5 minutes: the widget refused\n"
+    )
+    report = diagnose_source("customization.log", log)
+    assert report.primary is None and report.status == "failed"
+    assert [c.status for c in report.timeline.customizers] == ["failed"]  # Packer prints `ending` for a failed one too

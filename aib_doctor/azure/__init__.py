@@ -96,8 +96,16 @@ def arm_get(session: AzureSession, path: str) -> dict | list | None:
         return response.json()
     except ResourceNotFoundError:
         return None
-    except Exception as exc:
+    except sdk_errors() as exc:
         raise access_error(exc, f"reading {path.split('?')[0]}") from None
+
+
+def sdk_errors() -> tuple[type[Exception], ...]:
+    """What the SDK raises for Azure's and the network's trouble: azure-core's exception tree (credentials included).
+    Anything else raised inside an adapter is aib-doctor's bug and stays one (exit 5), not "Azure unreachable"."""
+    from azure.core.exceptions import AzureError
+
+    return (AzureError,)
 
 
 def access_error(exc: Exception, what: str) -> AzureAccessError:

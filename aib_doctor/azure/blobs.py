@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code
+from aib_doctor.azure import CLIENT_OPTIONS, AzureSession, access_error, error_code, sdk_errors
 from aib_doctor.azure.storage import account_key
 from aib_doctor.errors import AzureAccessError, LogUnavailable
 from aib_doctor.files import atomic_file
@@ -99,7 +99,7 @@ class BlobLogStore:
                             if progress:
                                 progress(done, size)
                         got += len(chunk)
-                except Exception as exc:  # a dropped connection: resume this part with a ranged read
+                except (*sdk_errors(), ConnectionError) as exc:  # a dropped connection: resume this part with a ranged read
                     attempts += 1
                     if attempts >= ATTEMPTS or not _transient(exc):
                         raise
@@ -107,7 +107,7 @@ class BlobLogStore:
         with atomic_file(target) as handle, ThreadPoolExecutor(PARALLEL) as pool:
             try:
                 list(pool.map(fetch, [(start, min(PART, size - start)) for start in range(0, size, PART)]))
-            except Exception as exc:
+            except (*sdk_errors(), ConnectionError) as exc:
                 raise access_error(exc, f"downloading {blob_name} (nothing was written)") from None
         return size
 
@@ -150,7 +150,7 @@ def open_log_store(session: AzureSession, account: StorageAccount, auth_mode: st
                     f"on {account.id} and use --auth-mode login"
                 ) from None
             raise access_error(exc, f"listing logs in {account.name}/{CONTAINER}") from None
-        except Exception as exc:
+        except sdk_errors() as exc:
             raise access_error(exc, f"listing logs in {account.name}/{CONTAINER}") from None
     raise AssertionError("unreachable: every mode either returns or raises")
 

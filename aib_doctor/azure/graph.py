@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
-from aib_doctor.azure import AzureSession, access_error
+from aib_doctor.azure import AzureSession, access_error, sdk_errors
 from aib_doctor.model import TemplateSummary
 
 GRAPH_URL = "/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01"
@@ -99,7 +99,7 @@ def list_subscriptions(session: AzureSession) -> list[str]:
     try:
         response = session.client("imagebuilder").send_request(HttpRequest("GET", "/subscriptions?api-version=2022-12-01"))
         response.raise_for_status()
-    except Exception as exc:
+    except sdk_errors() as exc:
         raise access_error(exc, "listing subscriptions") from None
     return [s["subscriptionId"] for s in response.json().get("value") or [] if s.get("state", "Enabled") == "Enabled"]
 
@@ -129,6 +129,6 @@ def list_per_subscription(session_for: Callable[[str], AzureSession], subscripti
                         }
                     )
                 )
-        except Exception as exc:
+        except sdk_errors() as exc:
             raise access_error(exc, f"listing image templates in subscription {subscription}") from None
     return rows

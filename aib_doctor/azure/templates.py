@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 
-from aib_doctor.azure import AzureSession, access_error, error_code
+from aib_doctor.azure import AzureSession, access_error, error_code, sdk_errors
 from aib_doctor.azure.blobs import BlobLogStore, open_log_store
 from aib_doctor.azure.storage import list_groups, storage_accounts
 from aib_doctor.errors import AzureAccessError
@@ -52,14 +52,14 @@ def get_template(session: AzureSession, resource_group: str, name: str) -> dict:
         raise AzureAccessError(f"template {name!r} not found in resource group {resource_group!r}{_suggest(session, resource_group, name)}") from None
     except HttpResponseError as exc:
         raise access_error(exc, f"reading template {name!r} in {resource_group!r}") from None
-    except Exception as exc:  # credentials, network: all one clear line
+    except sdk_errors() as exc:  # credentials, network: all one clear line
         raise access_error(exc, f"reading template {name!r} in {resource_group!r}") from None
 
 
 def _suggest(session: AzureSession, resource_group: str, name: str) -> str:
     try:
         names = [t.name for t in session.client("imagebuilder").virtual_machine_image_templates.list_by_resource_group(resource_group)]
-    except Exception:  # the suggestion is a courtesy; the not-found message stands without it
+    except sdk_errors():  # the suggestion is a courtesy; the not-found message stands without it
         return ""
     if not names:
         return "; the group holds no image templates"

@@ -7,6 +7,7 @@ among equals the one whose evidence comes first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -22,9 +23,11 @@ EVIDENCE_PER_FINDING = 6
 CONFIDENCE = {"signature": "high", "partial": "medium", "error-code": "medium", "vocabulary": "low", "timeline": "medium", "template": "high"}
 PARTIAL_PENALTY = 10
 LOOSE_PENALTY = 4
-SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4}
+SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4, "validation.log": 5}
 _FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
 _RUNNING_RUN_STATES = {"running", "canceling"}
+_STATED_ERROR = re.compile(r"^\s*(?:ERROR|FATAL)\b|^\s*##\[error\]|FullyQualifiedErrorId")
+"""A pasted line that says outright that something failed (az CLI, DevOps, PowerShell)."""
 
 
 def build_state(status: BuildStatus | None) -> str | None:
@@ -60,7 +63,7 @@ def diagnose(
     fired = [hit for rule in catalog if (hit := _fire(rule, table, scans))]
     log_source = logs[0].source if logs else "input"
     fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
-    pasted = not any(s.source == "customization.log" for s in scans)
+    pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
     causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
     if state is None and pasted and ends_in_success(text_lines(texts), causes):
@@ -77,10 +80,16 @@ def diagnose(
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
+    if state == "unknown" and pasted and any(_STATED_ERROR.search(text) for _, _, text in text_lines(texts)):
+        state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
     if cause is not None:
-        cause_line = next((e.line for e in fired[cause].evidence if e.source in ("customization.log", "input")), None)
+        in_log = [e for e in fired[cause].evidence if e.source in ("customization.log", "input")]
+        cause_line = next((e.line for e in in_log if e.matched), in_log[0].line if in_log else None)  # not a line quoted above
+    elif logs:  # nothing explains it: the last error line inside a customizer still tells which one failed
+        inside = [e.line for e in logs[0].error_lines if e.line and any(r.start_line and r.start_line < e.line < (r.end_line or 0) for r in builder.runs())]
+        cause_line = inside[-1] if inside else None
     timeline = builder.build(failed=state == "failed", error_line=cause_line)
     facts = {}
     if template is not None:
@@ -222,6 +231,7 @@ def _rank(fired: Fired) -> tuple:
     """Benign last; then the most specific cause (a partial or loosely matched signature counts a little
     less than the whole one); then the surer basis; then the one seen first."""
     rule = fired.rule
-    first = _position(fired.evidence[0]) if fired.evidence else (9, 0)
+    matched = [e for e in fired.evidence if e.matched] or fired.evidence  # lines quoted above a match do not move it
+    first = _position(matched[0]) if matched else (9, 0)
     priority = rule.priority - PARTIAL_PENALTY * (fired.basis == "partial") - LOOSE_PENALTY * fired.loose
     return (rule.category == "benign", -priority, CONFIDENCES.index(CONFIDENCE[fired.basis]), first, rule.id)

@@ -18,7 +18,7 @@ from aib_doctor.core.logical import LogicalText
 from aib_doctor.core.logstream import MAX_LINE, Block, decode_line, iter_blocks
 from aib_doctor.core.patterns import ERROR_LINES_KEPT, Entry, Found, PatternTable, find_lines
 from aib_doctor.core.patterns import pattern_table as pattern_table  # where the callers have always found it
-from aib_doctor.core.redact import redact
+from aib_doctor.core.redact import redact, redact_line
 from aib_doctor.core.timeline import TimelineBuilder
 from aib_doctor.model import Evidence
 
@@ -41,7 +41,10 @@ shared 2-core machine and cost ~6 MiB of peak memory (glibc gives each thread it
 automaton grows): the error-heavy log went over the 64 MiB budget."""
 _AHEAD = 2  # blocks in flight while the oldest is recorded: memory is a few blocks
 CONTEXT_BYTES = 16 << 10
-"""How far back from the line that ends a build the timeline looks for the last line printed and its time."""
+"""How far back from a line the scan keeps what came before it: the timeline looks there for the last line printed
+before the build ended, and redaction reads it for an evidence line (a PEM key's BEGIN line, a Key Vault secret's id)."""
+QUOTED_CHARS = 400
+"""Longest line quoted above a match (a rule's context); the match's own line is kept whole."""
 
 
 @dataclass
@@ -64,6 +67,8 @@ class ScanResult:
     """False when only a window of the log was read (line numbers unknown)."""
     short_text: tuple[tuple[int, str], ...] = ()
     """Every line of a short source (up to LOGICAL_LIMIT), for the vocabulary fallback."""
+    cut_lines: tuple[int, ...] = ()
+    """Lines longer than MAX_LINE: only their first MAX_LINE bytes were searched."""
 
     def text_for_vocabulary(self) -> tuple[str, tuple[tuple[int | None, str], ...]]:
         """(source, lines): the whole of a short source, else its last error-looking lines."""
@@ -82,7 +87,9 @@ class Scan:
         self._hits: dict[int, PatternHits] = {}
         self._timeline = TimelineBuilder(whole_log=numbered)
         self._tail = b""  # the whole lines of the source so far that reach into its last CONTEXT_BYTES
-        self._errors: collections.deque[tuple[int, bytes, bool]] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        # (line, raw, cut, the text above it): that text is taken when the block is recorded, for the few lines still kept
+        self._errors: collections.deque[tuple[int, bytes, bool, int | bytes]] = collections.deque(maxlen=ERROR_LINES_KEPT)
+        self._cut: list[int] = []
         self._next_line = 1
         self._kept: list[tuple[int, Block]] | None = []  # the blocks of a short source, for the logical pass
         self._kept_bytes = 0
@@ -142,6 +149,11 @@ class Scan:
             self._see_first_lines(block, _OPERATION_ID_LINES - first + 1)
         for offset, start, raw, matched in found.lines:
             self._line(first + offset, raw, matched, block.truncated, block, start)
+        if block.truncated:
+            self._cut.append(first)
+        for position, (lineno, raw, truncated, above) in enumerate(self._errors):
+            if isinstance(above, int):  # an error line of this block: what is above it, before the tail moves on
+                self._errors[position] = (lineno, raw, truncated, self._context(block, above))
         self._tail = self._context(block, block.end)
 
     def _context(self, block: Block, end: int) -> bytes:
@@ -175,34 +187,54 @@ class Scan:
             entry = entries[index]
             if entry.marker == "error":
                 if not_an_error not in matched:
-                    self._errors.append((lineno, raw, truncated))  # decoded in result(): most are pushed out
+                    self._errors.append((lineno, raw, truncated, start))  # decoded in result(): most are pushed out
                 continue
             if text is None:
                 text = _line_text(raw, truncated)
             if entry.rule is not None:
-                self._rule_hit(index, entry, lineno, text)
+                self._rule_hit(index, entry, lineno, text, at=(block, start))
             else:
                 if entry.marker == "failed" and self._timeline.awaits_end:
                     self._timeline.see_end(lineno if self._numbered else None, text, self._context(block, start))
                 self._timeline.mark(entry.marker, lineno, text, entry.groups(text))
 
-    def _evidence(self, lineno: int, text: str) -> Evidence:
-        return Evidence(self.source, lineno if self._numbered else None, redact(text.strip()))
+    def _evidence(self, lineno: int, text: str, before: bytes = b"", matched: str = "") -> Evidence:
+        above = before.decode("utf-8", "replace")
+        return Evidence(self.source, lineno if self._numbered else None, redact_line(text, above).strip(), redact(matched))
 
-    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None) -> None:
+    def _rule_hit(self, index: int, entry: Entry, lineno: int, text: str, match: re.Match | None = None, at: tuple[Block, int] | None = None) -> None:
+        """`at`: the block and offset of the physical line matched (its context is at hand); None for a logical-text match."""
         rule = entry.rule
-        if self.source != "input" and self.source not in rule.where:
+        where = "customization.log" if self.source == "validation.log" else self.source  # both are Packer's logs
+        if where != "input" and where not in rule.where:
             return
         unless = self._table.unless(rule.id)
         if unless is not None and unless.search(text):
             return
         hits = self._hits.setdefault(index, PatternHits())
         hits.count += 1
-        if len(hits.evidence) < EVIDENCE_PER_PATTERN:
-            hits.evidence.append(self._evidence(lineno, text))
+        before = self._context(*at) if at is not None else b""
+        if at is not None and rule.context and not hits.evidence:
+            hits.evidence += self._lines_above(lineno, rule.context, before)
+        if len(hits.evidence) < EVIDENCE_PER_PATTERN + rule.context:
+            m = match or entry.regex.search(text)
+            hits.evidence.append(self._evidence(lineno, text, before, m.group(0) if m else ""))
         if not hits.groups:
             groups = {k: v for k, v in match.groupdict().items() if v} if match else entry.groups(text)
             hits.groups = {k: redact(v) for k, v in groups.items()}
+
+    def _lines_above(self, lineno: int, count: int, before: bytes) -> list[Evidence]:
+        """The last `count` non-blank lines before the line being matched, redacted with what is above them."""
+        lines = before.split(b"\n")[:-1] if before.endswith(b"\n") else []
+        quoted: list[Evidence] = []
+        for back in range(len(lines) - 1, -1, -1):
+            if len(quoted) == count:
+                break
+            number = lineno - len(lines) + back
+            text = decode_line(lines[back], QUOTED_CHARS)[0] + (" [line truncated]" if len(lines[back]) > QUOTED_CHARS else "")
+            if text.strip() and number >= 1:
+                quoted.insert(0, self._evidence(number, text, b"\n".join(lines[:back]) + b"\n" if back else b""))
+        return quoted
 
     def _logical_pass(self, lines: list[tuple[int, str]]) -> None:
         """Rules no physical line matched, tried on the logical text with loosened patterns."""
@@ -214,7 +246,7 @@ class Scan:
         alternatives = ("any", "partial")
         answered = {self._table.entries[index].rule.id for index in self._hits if self._table.entries[index].role in alternatives}
         logical = LogicalText(lines)
-        encoded = [form[0].encode("utf-8") for form in logical.forms]
+        encoded = [form[0].encode("utf-8", "replace") for form in logical.forms]  # an escaped lone surrogate (\\ud800) is text too
         loose_set, indices = self._table.loose_for(encoded)
         for form, data in zip(logical.forms, encoded, strict=True):
             text = form[0]
@@ -240,10 +272,19 @@ class Scan:
                 for first, block in self._kept
                 for offset, raw in enumerate(block.buffer[block.start : block.end - 1].split(b"\n"))
             ]
+            lines = _redacted_lines(lines)
             self._logical_pass(lines)
-        errors = tuple(self._evidence(lineno, _line_text(raw, truncated)) for lineno, raw, truncated in self._errors)
+        errors = tuple(self._evidence(lineno, _line_text(raw, truncated), above) for lineno, raw, truncated, above in self._errors)
         self._timeline.see_log_end(self._next_line - 1 if self._numbered else None, self._tail)
-        return ScanResult(self.source, self._hits, self._timeline, errors, self._numbered, tuple(lines))
+        return ScanResult(self.source, self._hits, self._timeline, errors, self._numbered, tuple(lines), tuple(self._cut))
+
+
+def _redacted_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A short source's lines redacted as one text, so what the logical pass and the vocabulary quote is already clean."""
+    texts = redact("\n".join(text for _, text in lines)).split("\n")
+    if len(texts) != len(lines):  # masks keep line breaks; if one ever did not, each line is still redacted on its own
+        return [(lineno, redact(text)) for lineno, text in lines]
+    return [(lineno, text) for (lineno, _), text in zip(lines, texts, strict=True)]
 
 
 def _line_text(raw: bytes, truncated: bool) -> str:

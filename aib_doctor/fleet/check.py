@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aib_doctor.core.diagnose import build_state
+from aib_doctor.core.redact import redacted
 from aib_doctor.core.timeline import seconds_between
 from aib_doctor.files import write_atomic
 from aib_doctor.fleet import notify
@@ -118,9 +119,13 @@ def run_check(
             result.outcomes.append(Outcome(gone, "gone", before.status))
     if notify_url:
         for note_key, _kind, payload in store.pending_notifications():
-            if notify.post(notify_url, payload, sleep=sleep):
+            delivery = notify.post(notify_url, payload, sleep=sleep)
+            if delivery == "sent":
                 store.mark_sent(note_key, clock())
                 result.notifications_sent += 1
+            elif delivery == "unreachable":
+                result.notifications_note = "the webhook did not answer; the rest stay queued for the next check"
+                break
     result.notifications_pending = len(store.pending_notifications()) if notify_url else 0
     if prometheus is not None:
         rows = [
@@ -201,7 +206,7 @@ def _keep_evidence(folder: Path, summary: TemplateSummary, run_print: str, repor
     base = folder / "evidence" / _safe(summary.subscription) / _safe(summary.resource_group) / _safe(summary.name)
     target = base / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{run_print[:8]}"
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomic(target / "report.json", [(json.dumps(report_dict(report), indent=2) + "\n").encode("utf-8")])
+    write_atomic(target / "report.json", [(json.dumps(report_dict(redacted(report)), indent=2) + "\n").encode("utf-8")])
     if save_log is not None:
         try:
             save_log(target)

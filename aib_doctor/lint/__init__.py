@@ -7,8 +7,7 @@ problem is a Finding with its place in the file (basis "template"), as preflight
 
 from __future__ import annotations
 
-import json
-
+from aib_doctor.core.template_shape import check_template_shape, parse_json
 from aib_doctor.errors import InputError
 from aib_doctor.lint import checks as _checks  # noqa: F401  (registers the checks)
 from aib_doctor.lint.jsonlines import pointer_lines
@@ -26,6 +25,7 @@ def lint_document(document: dict, file: str = "", text: str | None = None) -> Li
     lines = pointer_lines(text) if text is not None else {}
     findings: list[Finding] = []
     for view in views:
+        check_template_shape(view.properties, file or "the template", view.base.strip("/").replace("/", ".") or "(top level)", arm=True)
         for registered in REGISTRY.values():
             for pointer, message in registered.run(view):
                 findings.append(finding(registered.check, pointer, message, view.name, _nearest_line(lines, pointer)))
@@ -44,7 +44,7 @@ def _nearest_line(lines: dict[str, int], pointer: str) -> int | None:
 
 def lint_text(text: str, file: str) -> LintResult:
     try:
-        document = json.loads(text)
+        document = parse_json(text, file)
     except ValueError as exc:
         raise InputError(f"{file}: not valid JSON ({exc}); for Bicep, lint the output of `az bicep build`") from None
     return lint_document(document, file, text)

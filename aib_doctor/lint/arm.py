@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from aib_doctor.errors import InputError
+
 _TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+)|(?P<name>[A-Za-z_][\w]*)|(?P<punct>[(),.\[\]]))")
 
 
@@ -17,9 +19,12 @@ class Unresolved(Exception):
 
 class ArmEvaluator:
     def __init__(self, document: dict) -> None:
-        self.parameters = document.get("parameters") or {}
-        self.variables = document.get("variables") or {}
+        parameters, variables = document.get("parameters"), document.get("variables")
+        self.parameters = parameters if isinstance(parameters, dict) else {}
+        self.variables = variables if isinstance(variables, dict) else {}
         self.unresolved: set[str] = set()
+        self._evaluating: list[str] = []
+        """parameters('x') and variables('y') being evaluated: meeting one again is a cycle, not recursion."""
 
     def resolve(self, value):
         """The value with every expression string evaluated where possible (unresolvable ones kept as written)."""
@@ -35,13 +40,26 @@ class ArmEvaluator:
                 return value
         return value
 
+    def _evaluate(self, reference: str, value):
+        if reference in self._evaluating:
+            chain = " -> ".join([*self._evaluating[self._evaluating.index(reference) :], reference])
+            raise InputError(f"the ARM template's {reference} refers to itself ({chain}); give it a value that does not")
+        self._evaluating.append(reference)
+        try:
+            return self.resolve(value)
+        finally:
+            self._evaluating.pop()
+
     def _key(self, key: str) -> str:
         resolved = self.resolve(key)
         return resolved if isinstance(resolved, str) else key
 
     def _expression(self, text: str):
         tokens = [(m.lastgroup, m.group(m.lastgroup)) for m in _TOKEN.finditer(text) if m.lastgroup]
-        result, rest = self._call(tokens)
+        try:
+            result, rest = self._call(tokens)
+        except (IndexError, ValueError, TypeError):  # a malformed expression (unbalanced, format('{3}') short of args): the user's
+            raise Unresolved(text) from None
         if rest:
             raise Unresolved(text)
         return result
@@ -70,15 +88,13 @@ class ArmEvaluator:
 
     def _apply(self, name: str, args: list):
         function = name.lower()
-        if function == "parameters":
-            spec = self.parameters.get(args[0]) or {}
-            if "defaultValue" not in spec:
-                raise Unresolved(f"parameters('{args[0]}')")
-            return self.resolve(spec["defaultValue"])
-        if function == "variables":
-            if args[0] not in self.variables:
-                raise Unresolved(f"variables('{args[0]}')")
-            return self.resolve(self.variables[args[0]])
+        if function in ("parameters", "variables"):
+            table = self.parameters if function == "parameters" else self.variables
+            spec = table.get(args[0]) if args and isinstance(args[0], str) else None
+            value = (spec.get("defaultValue", Unresolved) if isinstance(spec, dict) else Unresolved) if function == "parameters" else spec
+            if value is Unresolved or (function == "variables" and args[0] not in table):
+                raise Unresolved(f"{function}('{args[0] if args else ''}')")
+            return self._evaluate(f"{function}('{args[0]}')", value)
         if function == "concat":
             if all(isinstance(a, list) for a in args):
                 return [item for a in args for item in a]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
-from aib_doctor.core.redact import redact
+from aib_doctor.core.redact import find_secrets
 from aib_doctor.lint.registry import check
 from aib_doctor.lint.views import TemplateView
 
@@ -101,8 +102,8 @@ def timeout_low_for_windows(view: TemplateView):
     "vmsize.small-for-windows",
     "warning",
     "resource_exhaustion",
-    "The build VM is too small for Windows Update",
-    "The default build VM (Standard_D1_v2, 1 vCPU and 3.5 GB) runs out of resources during Windows Update (exit 101, 1115, unexpected EOF) and is too slow for Sysprep timing.",
+    "The build VM is too small for a Windows build",
+    "The default build VM (Standard_D1_v2, 1 vCPU and 3.5 GB) is too slow for Windows: Sysprep times out waiting for the guest agent (the classic Sysprep-timing failure) and Windows Update runs out of resources (exit 101, 1115, unexpected EOF).",
     "Set vmProfile.vmSize to Standard_D2s_v3 or larger for Windows images.",
     explains=("AIB010", "AIB012", "AIB052"),
 )
@@ -110,13 +111,19 @@ def vmsize_small_for_windows(view: TemplateView):
     if not view.is_windows():
         return
     size = (view.properties.get("vmProfile") or {}).get("vmSize")
-    updates = any(str(c.get("type", "")).lower() == "windowsupdate" for _, c in view.customizers())
-    if (not size or str(size).lower() in SMALL_SIZES) and updates:
+    if not size or str(size).lower() in SMALL_SIZES:
+        updates = any(str(c.get("type", "")).lower() == "windowsupdate" for _, c in view.customizers())
         where = view.at("vmProfile", "vmSize") if size else view.at("vmProfile")
-        yield where, f"vmSize is {size or 'not set (Standard_D1_v2 by default)'} with a WindowsUpdate customizer"
+        yield where, f"vmSize is {size or 'not set (Standard_D1_v2 by default)'} for a Windows build" + (" with a WindowsUpdate customizer" if updates else "")
 
 
-_INSTALL = re.compile(r"\b(apt-get|apt|yum|dnf|zypper|choco)\s+(?:[-\w=]+\s+)*install\b", re.I)
+_INSTALL = re.compile(
+    r"\b(?:(apt-get|apt)\s+(?:[-\w=]+\s+)*?(?:install|upgrade|dist-upgrade|full-upgrade)"
+    r"|(yum|dnf)\s+(?:[-\w=]+\s+)*?(?:install|update|upgrade)|(zypper)\s+(?:[-\w=]+\s+)*?(?:install|in|update|up|dist-upgrade|dup)"
+    r"|(choco)\s+(?:[-\w=]+\s+)*?(?:install|upgrade))\b",
+    re.I,
+)
+"""Package commands that install or upgrade, and so may ask (apt-get update only refreshes lists: it never asks)."""
 _YES = {
     "apt-get": re.compile(r"(?:^|\s)(?:-y|--yes|--assume-yes|-qq?y|-yq+)\b|DEBIAN_FRONTEND=noninteractive"),
     "apt": re.compile(r"(?:^|\s)(?:-y|--yes|--assume-yes)\b|DEBIAN_FRONTEND=noninteractive"),
@@ -140,13 +147,13 @@ _YES = {
 def interactive_install(view: TemplateView):
     for pointer, line, _ in _script_lines(view):
         m = _INSTALL.search(line)
-        if m and not _YES[m.group(1).lower()].search(line):
+        if m and not _YES[next(g for g in m.groups() if g).lower()].search(line):
             yield pointer, f"`{line.strip()[:120]}` has no non-interactive flag"
 
 
 _REMOTE_ACCESS = re.compile(
-    r"\bufw\s+(?:enable|deny|default)|\biptables\b|\bnft\b|\bfirewall-cmd\b|netsh\s+advfirewall|Set-NetFirewallProfile|"
-    r"New-NetFirewallRule|sshd_config|\bDisable-PSRemoting\b|\bwinrm\s+(?:set|delete|quickconfig)|Stop-Service\s+WinRM|Set-Service\s+WinRM",
+    r"\bufw\s+(?:enable|deny|default)|\biptables(?![-\w])(?!\s+-(?:L|S|-list)\b)|\bnft\b|\bfirewall-cmd\b|netsh\s+advfirewall|Set-NetFirewallProfile|"
+    r"New-NetFirewallRule|(?:\bsed\s+(?:-\w+\s+)*-i|>|\btee\b|Set-Content|Add-Content|Out-File)[^;\n]*sshd_config|\bDisable-PSRemoting\b|\bwinrm\s+(?:set|delete|quickconfig)|Stop-Service\s+WinRM|Set-Service\s+WinRM",
     re.I,
 )
 
@@ -175,7 +182,7 @@ _REBOOT = re.compile(r"\bRestart-Computer\b|\bshutdown(?:\.exe)?\s+(?:/r|-r)\b|(
     "customizer_failed",
     "A script reboots the VM itself",
     "A reboot inside a script ends the remote command without an exit status; Packer loses the VM and the build fails.",
-    "Remove the reboot and add a WindowsRestart customizer after the script (Windows).",
+    "Remove the reboot. On Windows, add a WindowsRestart customizer after the script; on Linux, Image Builder has no restart customizer: make the change take effect without one (restart the service), or leave it for the VMs' first boot.",
     explains=("AIB066", "AIB014"),
 )
 def script_reboots(view: TemplateView):
@@ -219,7 +226,7 @@ def file_destination(view: TemplateView):
         return
     for index, customizer in view.customizers():
         destination = customizer.get("destination")
-        if str(customizer.get("type", "")).lower() == "file" and isinstance(destination, str) and not destination.startswith("/tmp/"):
+        if str(customizer.get("type", "")).lower() == "file" and isinstance(destination, str) and not (destination + "/").startswith("/tmp/"):
             yield view.at("customize", index, "destination"), f"destination is {destination}"
 
 
@@ -407,14 +414,34 @@ def container_subnet_alone(view: TemplateView):
     "Give the identity Storage Blob Data Reader instead of SAS URLs, and read secrets from Key Vault inside the script.",
 )
 def secrets_in_template(view: TemplateView):
+    """The shapes redaction hides (core/secret_shapes.py), looked for in every string of the resource, each with its key
+    (so `"adminPassword": "..."` counts), and in each inline script as a whole (a private key spread over its lines)."""
+    shapes: dict[str, set[str]] = {}
+    for pointer, key, value in _strings(view.root, view.root_pointer):
+        prefix = f"{json.dumps(key)}: "
+        text = prefix + json.dumps(value)
+        shapes.setdefault(pointer, set()).update(f.shape.name for f in find_secrets(text) if f.start >= len(prefix))
     for index, customizer in view.customizers():
-        for key in ("scriptUri", "sourceUri"):
-            value = customizer.get(key)
-            if isinstance(value, str) and redact(value) != value:
-                yield view.at("customize", index, key), "a SAS signature or credentials in the URI"
-    for pointer, line, _ in _script_lines(view):
-        if redact(line) != line:
-            yield pointer, "a secret in an inline script line"
+        lines = customizer.get("inline")
+        if isinstance(lines, list) and all(isinstance(line, str) for line in lines):
+            script = "\n".join(lines)
+            for found in find_secrets(script):
+                pointer = view.at("customize", index, "inline", script.count("\n", 0, found.start))
+                shapes.setdefault(pointer, set()).add(found.shape.name)
+    for pointer, names in shapes.items():
+        if names:
+            yield pointer, f"a secret in the template ({', '.join(sorted(names))})"
+
+
+def _strings(value, pointer: str) -> Iterator[tuple[str, str, str]]:
+    """(pointer, key, text) for every string in a JSON value; a list item's key is its parent's."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+        if isinstance(item, str):
+            yield here, str(key) if isinstance(value, dict) else pointer.rsplit("/", 1)[-1], item
+        else:
+            yield from _strings(item, here)
 
 
 @check(
@@ -464,3 +491,40 @@ def elevated_not_system(view: TemplateView):
     for index, customizer in view.customizers():
         if str(customizer.get("type", "")).lower() == "powershell" and customizer.get("runElevated") and not customizer.get("runAsSystem"):
             yield view.at("customize", index, "runElevated"), "runElevated without runAsSystem"
+
+
+_FIELDS = {
+    (): (
+        "source customize validate distribute buildTimeoutInMinutes vmProfile stagingResourceGroup optimize autoRun errorHandling "
+        "managedResourceTags provisioningState provisioningError lastRunStatus exactStagingResourceGroup"
+    ),
+    ("vmProfile",): "vmSize osDiskSizeGB userAssignedIdentities vnetConfig",
+    ("vmProfile", "vnetConfig"): "subnetId containerInstanceSubnetId proxyVmSize",
+}
+"""imageTemplate fields by object (api 2025-10-01): Image Builder rejects a field it does not know, and a miscased one."""
+
+
+@check(
+    "TPL024",
+    "template.unknown-field",
+    "error",
+    "template_invalid",
+    "A template field is misspelled or unknown",
+    "Image Builder validates the template against its schema: an unknown or miscased field (osDiskSizeGb for osDiskSizeGB) fails the submission, or is ignored by older API versions so the setting silently never applies.",
+    "Spell the field as the schema does (the message names it), or remove it.",
+)
+def unknown_field(view: TemplateView):
+    if not view.base:
+        return  # `az image builder show` output: the CLI re-cases every name from the SDK (osDiskSizeGb) and adds its own
+    for path, names in _FIELDS.items():
+        target = view.properties
+        for key in path:
+            target = target.get(key) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        known = {name.lower(): name for name in names.split()}
+        for field in target:
+            if field in known.values():
+                continue
+            right = known.get(str(field).lower())
+            yield view.at(*path, field), f"{field}: did you mean {right}?" if right else f"{field} is not a field of {'.'.join(path) or 'properties'}"

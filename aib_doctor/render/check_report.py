@@ -27,6 +27,8 @@ def check_dict(result: CheckResult) -> dict:
             "new_failures": result.new_failures,
             "notifications_sent": result.notifications_sent,
             "notifications_pending": result.notifications_pending,
+            "notifications_note": result.notifications_note or None,
+            "errors": result.errors,
         },
         "templates": [
             {
@@ -51,7 +53,8 @@ def render_check_json(result: CheckResult) -> str:
 
 def render_check_text(result: CheckResult) -> str:
     total = sum(o.transition != "gone" for o in result.outcomes)
-    lines = [f"aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures"]
+    errors = f"; {result.errors} could not be diagnosed" if result.errors else ""
+    lines = [f"aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures{errors}"]
     for outcome in result.outcomes:
         label = LABELS.get(outcome.transition)
         if label is None:
@@ -69,7 +72,8 @@ def render_check_text(result: CheckResult) -> str:
         if outcome.evidence:
             lines.append(f"                evidence: {outcome.evidence}")
     if result.notifications_sent or result.notifications_pending:
-        lines.append(f"notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent")
+        note = f" ({result.notifications_note})" if result.notifications_note else ""
+        lines.append(f"notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent{note}")
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +84,8 @@ def _cell(text: str) -> str:
 def render_check_markdown(result: CheckResult) -> str:
     """For a ticket or a chat message: what changed as a table, then each new failure's cause and fix."""
     total = sum(o.transition != "gone" for o in result.outcomes)
-    out = [f"## aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures", ""]
+    errors = f"; {result.errors} could not be diagnosed" if result.errors else ""
+    out = [f"## aib-doctor check: {total} templates ({result.discovery}); {result.new_failures} new failures{errors}", ""]
     rows = []
     for outcome in result.outcomes:
         label = LABELS.get(outcome.transition)
@@ -107,5 +112,6 @@ def render_check_markdown(result: CheckResult) -> str:
         if outcome.evidence:
             out += [f"Evidence kept in `{outcome.evidence}`.", ""]
     if result.notifications_sent or result.notifications_pending:
-        out += [f"Notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent.", ""]
+        note = f" ({result.notifications_note})" if result.notifications_note else ""
+        out += [f"Notifications: {result.notifications_sent} sent, {result.notifications_pending} waiting to be sent{note}.", ""]
     return "\n".join(out)

@@ -10,6 +10,9 @@ from aib_doctor.model import Check, Finding, LintResult, TemplateLocation
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
+SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+"""SARIF 2.1.0 levels are none, note, warning and error: our info is its note."""
+
 
 def _at(finding: Finding) -> TemplateLocation:
     """Where a lint or preflight finding is; every one of them has a location."""
@@ -96,7 +99,7 @@ def render_lint_sarif(linted: Sequence[LintResult], checks: Mapping[str, Check])
             "shortDescription": {"text": check.title},
             "fullDescription": {"text": check.cause},
             "help": {"text": check.fix},
-            "defaultConfiguration": {"level": check.severity},
+            "defaultConfiguration": {"level": SARIF_LEVEL[check.severity]},
             "properties": {"category": check.category},
         }
         for check in (checks[c] for c in used)
@@ -114,7 +117,7 @@ def render_lint_sarif(linted: Sequence[LintResult], checks: Mapping[str, Check])
             {
                 "ruleId": issue.rule,
                 "ruleIndex": used.index(issue.rule),
-                "level": issue.severity,
+                "level": SARIF_LEVEL[issue.severity],
                 "message": {"text": f"{issue.title}: {at.message}. {issue.fix}"},
                 "locations": [location],
                 "properties": {"jsonPointer": at.pointer, "template": at.template},

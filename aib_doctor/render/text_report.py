@@ -62,8 +62,19 @@ def _wrapped(out: Text, label: str, body: str) -> None:
 
 def _evidence_line(evidence: Evidence) -> str:
     where = evidence.source if evidence.line is None else f"{evidence.source}:{evidence.line}"
-    text = evidence.text if len(evidence.text) <= 160 else evidence.text[:157] + "..."
-    return f"{where}  {text}"
+    return f"{where}  {shortened(evidence.text, evidence.matched)}"
+
+
+def shortened(text: str, matched: str = "", width: int = 160) -> str:
+    """The text cut to width around the matched phrase (centred on it), not before it."""
+    if len(text) <= width:
+        return text
+    at = text.find(matched) if matched else -1
+    if at < 0:
+        return text[: width - 3] + "..."
+    start = max(0, min(at + len(matched) // 2 - width // 2, len(text) - width))
+    head, tail = ("..." if start > 0 else ""), ("..." if start + width < len(text) else "")
+    return head + text[start + len(head) : start + width - len(tail)] + tail
 
 
 def _finding(out: Text, finding: Finding, heading: str) -> None:
@@ -129,6 +140,7 @@ def render_text(report: Report) -> Text:
             out.append(f"  {finding.rule} {finding.name}", style="cyan")
             out.append(f" [{finding.category}]: {finding.title}\n")
             if finding.evidence:
-                out.append("      " + _evidence_line(finding.evidence[0]) + "\n", style="dim")
+                shown = next((e for e in finding.evidence if e.matched), finding.evidence[0])  # not a line quoted above it
+                out.append("      " + _evidence_line(shown) + "\n", style="dim")
     _timeline(out, report.timeline)
     return out

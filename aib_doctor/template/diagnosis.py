@@ -154,7 +154,7 @@ def diagnose_template(
     # validation.log is small and written after the build: read it whole when the run has one.
     extra = []
     for blob in run.logs[1:]:
-        extra.append(scan_whole(located.store.reader(blob), table))
+        extra.append(scan_whole(located.store.reader(blob), table, "validation.log" if blob.endswith("validation.log") else "customization.log"))
     if followed is not None and followed.blob == run.logs[0]:
         report = diagnose([*scans, followed.scan, *extra], catalog, table, status, subject, template, preflight_issues)
         log = replace(subject.log, size=followed.size, read_from=0, bytes_read=followed.bytes_read)

@@ -41,17 +41,36 @@ def fetch_logs(name: str, located: LocatedLog, output: Path | None, every_run: b
 
 
 def write_bundle(folder: Path, document: dict, located: LocatedLog, force: bool, progress) -> list[tuple[Path, int]]:
-    """template.json, status.json and the selected run's logs at the top; with several runs, runs/<run>/ too."""
+    """template.json, status.json and the selected run's logs at the top; with several runs, runs/<run>/ too.
+
+    A bundle that fails part-way (disk full, a download that breaks) leaves nothing behind: what it wrote is removed,
+    and the folder too when it made it."""
+    existed = folder.exists()
     make_private_folder(folder, force)
-    written = []
-    text = redact(json.dumps(document, indent=2, default=str)) + "\n"
-    written.append((folder / "template.json", write_atomic(folder / "template.json", [text.encode()])))
-    status = json.dumps(asdict(template_status(document)), indent=2) + "\n"
-    written.append((folder / "status.json", write_atomic(folder / "status.json", [redact(status).encode()])))
-    first, *others = located.selected
-    places = [(first, folder)] + [(run, folder / "runs" / run.folder) for run in others]
-    for run, place in places:
-        place.mkdir(mode=0o700, parents=True, exist_ok=True)
-        save_logs(replace(located, selected=[run]), place, lambda blob: _hook(progress, blob))
-        written += [(place / blob.rsplit("/", 1)[-1], (place / blob.rsplit("/", 1)[-1]).stat().st_size) for blob in run.logs]
+    written: list[tuple[Path, int]] = []
+    made: list[Path] = []
+    try:
+        text = redact(json.dumps(document, indent=2, default=str)) + "\n"
+        written.append((folder / "template.json", write_atomic(folder / "template.json", [text.encode()])))
+        status = json.dumps(asdict(template_status(document)), indent=2) + "\n"
+        written.append((folder / "status.json", write_atomic(folder / "status.json", [redact(status).encode()])))
+        first, *others = located.selected
+        places = [(first, folder)] + [(run, folder / "runs" / run.folder) for run in others]
+        for run, place in places:
+            made += [p for p in (place.parent, place) if p != folder.parent and not p.exists()]
+            place.mkdir(mode=0o700, parents=True, exist_ok=True)
+            logs = [place / blob.rsplit("/", 1)[-1] for blob in run.logs]
+            try:
+                save_logs(replace(located, selected=[run]), place, lambda blob: _hook(progress, blob))
+            finally:
+                written += [(log, log.stat().st_size) for log in logs if log.exists()]
+    except BaseException:
+        for path, _ in written:
+            path.unlink(missing_ok=True)
+        for place in sorted(set(made), key=lambda p: len(p.parts), reverse=True):
+            if place.exists() and not any(place.iterdir()):
+                place.rmdir()
+        if not existed and folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
     return written

@@ -83,16 +83,16 @@ def _drop_partial_first_line(chunks: Iterable[bytes]) -> Iterable[bytes]:
         yield chunk
 
 
-def scan_chunks_at(chunks: Iterable[bytes], table: PatternTable, start: int) -> ScanResult:
+def scan_chunks_at(chunks: Iterable[bytes], table: PatternTable, start: int, source: str = "customization.log") -> ScanResult:
     """A scan of the log's bytes from offset `start` to its end."""
-    scan = Scan(table, "customization.log", numbered=start == 0)
+    scan = Scan(table, source, numbered=start == 0)
     for block in iter_blocks(_drop_partial_first_line(chunks) if start else chunks):
         scan.feed(block)
     return scan.result()
 
 
-def scan_whole(reader: RangeReader, table: PatternTable) -> ScanResult:
-    return scan_chunks_at(reader.read(0, reader.size()), table, 0)
+def scan_whole(reader: RangeReader, table: PatternTable, source: str = "customization.log") -> ScanResult:
+    return scan_chunks_at(reader.read(0, reader.size()), table, 0, source)
 
 
 def evidence_in_hand(report: Report) -> bool:

@@ -32,7 +32,7 @@ from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, Tim
 
 _ID = re.compile(r"^AIB\d{3}$")
 _NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
-_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs"}
+_FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs", "context"}
 _MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
 _CODE_FIELDS = {"bare", "coded", "status"}
 # Where an ARM or Image Builder error code stands in every shape seen: "code": "X", Code="X", Code=\"X\",
@@ -199,6 +199,7 @@ def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
         docs=tuple(record.get("docs") or ()),
         basis=basis,
         timeline=timeline,
+        context=int(record.get("context") or 0),
     )
 
 

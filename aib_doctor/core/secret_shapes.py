@@ -1,0 +1,158 @@
+"""What a secret looks like where AIB users meet one: the table redaction and lint's TPL020 both read.
+
+Each shape is a regular expression whose groups named `secret...` hold the value to hide; the rest of
+the match is context that stays ("AccountKey=", "--account-key", the URL around a signature), so a
+redacted line still reads. The shapes follow detect-secrets' plugins (keyword assignment, private key,
+JWT, Basic auth, Azure storage key, GitHub, AWS, npm, Slack) and add what those miss in Image Builder
+material: CLI and PowerShell options, ConvertTo-SecureString, `az keyvault secret show` and
+`az storage account keys list` output, ARM parameter objects, protectedSettings, SAS and function keys,
+tokens used as a URL's user name, PEM keys spread over lines, and every JSON form also JSON-escaped
+(`\\"password\\"`, `\\u0026sig=`) because ARM nests JSON inside JSON strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MASK = "[REDACTED]"
+
+_Q = r"\\*[\"']"  # a quote, JSON-escaped or not
+_DQ = r"\\*\""
+_S = r"(?:\s|\\+[nrt])*"  # white space, or its JSON escape inside a string
+_DQ_VALUE = r"\\*\"(?P<secret_dq>(?:[^\"\\\n]|\\(?!\"))*)\\*\""
+_SQ_VALUE = r"'(?P<secret_sq>[^'\n]*)'"
+_BARE_VALUE = r"(?P<secret>[^\s,;&\"'<>{}\[\]()\\|`]+)"
+VALUE = rf"(?:{_DQ_VALUE}|{_SQ_VALUE}|{_BARE_VALUE})"
+"""A value as scripts and JSON write it: double-quoted (maybe JSON-escaped), single-quoted or bare."""
+
+_SECRET_WORD = (
+    r"(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|account[_-]?key|storage[_-]?key|shared[_-]?access[_-]?key"
+    r"|private[_-]?key|master[_-]?key|function[_-]?key|primary[_-]?key|secondary[_-]?key|_key|_pat|sas[_-]?token|connection[_-]?string)"
+)
+"""How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables)."""
+
+_NOT_A_VALUE = re.compile(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***;
+and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
+
+
+def _a_value(value: str) -> bool:
+    return not _NOT_A_VALUE.match(value) and len(value) >= 3
+
+
+def _entropy(value: str) -> float:
+    counts = {c: value.count(c) for c in set(value)}
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _token_like(value: str) -> bool:
+    """A credential rather than a word or a user name: long, with digits and letters, and random (detect-secrets' entropy test)."""
+    return len(value) >= 16 and any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and _entropy(value) >= 3.5
+
+
+def _mask_lines(value: str) -> str:
+    """Each line of a multi-line secret masked, the line breaks (real or JSON-escaped) kept, so line numbers still match."""
+    pieces = re.split(r"(\\+[nr]|\r?\n)", value)
+    return "".join(p if i % 2 or not p.strip() else MASK for i, p in enumerate(pieces))
+
+
+def _mask_strings(value: str) -> str:
+    """Every string value of an object masked; the object stays valid JSON."""
+    return re.sub(rf"(:\s*{_DQ})(?:[^\"\\\n]|\\(?!\"))*({_DQ})", rf"\g<1>{MASK}\g<2>", value)
+
+
+_URL_PARAMETER = r"(?:[?&]|\\u0026)(?:code|token|access_token|refresh_token|id_token|client_secret|api[-_]?key|apikey|password|pwd|secret)="
+"""A query or form parameter that carries a secret (Functions' ?code=, OAuth bodies), & possibly JSON-escaped."""
+_LONG_OPTIONS = r"(?:account-key|sas-token|password|client-secret|secret|token|pat|connection-string|access-token)"
+_POWERSHELL_PARAMETERS = r"(?:StorageAccountKey|ClientSecret|Password|Secret|Token|AccessToken|PlainTextPassword|SasToken|ConnectionString|CertificatePassword)"
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    regex: re.Pattern
+    accept: Callable[[str], bool] = _a_value
+    """Whether a matched value is a secret (not a placeholder or a reference)."""
+    mask: Callable[[str], str] = lambda _: MASK
+    anchor: str = ""
+    """What every match contains (RE2 syntax, case-insensitive): long texts are searched only near an anchor."""
+
+
+def _shape(name: str, anchor: str, pattern: str, flags: int = re.I, **kwargs) -> Shape:
+    return Shape(name, re.compile(pattern, flags), anchor=anchor, **kwargs)
+
+
+SHAPES: tuple[Shape, ...] = (
+    _shape(
+        "private-key",
+        r"PRIVATE KEY",
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?P<secret>.*?)(?=-----END [A-Z0-9 ]*PRIVATE KEY|\Z)",
+        re.S,
+        accept=lambda v: bool(v.strip()),
+        mask=_mask_lines,
+    ),
+    _shape(
+        "protected-settings",
+        r"protectedSettings",
+        rf"{_DQ}protectedSettings{_DQ}{_S}:{_S}(?P<secret>\{{[^{{}}]*\}})",
+        accept=lambda v: True,
+        mask=_mask_strings,
+    ),
+    _shape(
+        "keyvault-secret",
+        r"vault\.azure\.net/secrets/",
+        rf"vault\.azure\.net/secrets/[^\"\\]*{_DQ}(?:[^{{}}]|\{{[^{{}}]*\}}){{0,400}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}"
+        rf"|{_DQ}value{_DQ}{_S}:{_S}\\*\"(?P<secret>(?:[^\"\\\n]|\\(?!\"))*)\\*\"{_S},{_S}{_DQ}id{_DQ}{_S}:{_S}{_DQ}https://[^\"\\]*vault\.azure\.net/secrets/",
+    ),
+    _shape(  # the object's value may be lines away: a log prefix or a JSON list of script lines between
+        "arm-secret-parameter",
+        r"(?:password|passwd|pwd|secret|token|key|pat|string)\\*\"\s*:\s*\{",
+        rf"{_DQ}[\w.-]*(?:{_SECRET_WORD}|pat){_DQ}{_S}:{_S}\{{[^{{}}]{{0,160}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}",
+    ),
+    _shape("sas-signature", r"sig=", r"(?:(?<![\w])|(?<=\\u0026))sig=(?P<secret>[^&\s\"'<>\\]+)"),
+    _shape("url-secret-parameter", _URL_PARAMETER, _URL_PARAMETER + r"(?P<secret>[^&\s\"'<>\\#]+)"),
+    _shape("url-password", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"'<>\\]+:(?P<secret>[^@\s/\"'<>\\]+)@"),
+    _shape("url-token-user", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://(?P<secret>[^/\s:@\"'<>\\]{16,})@", accept=_token_like),
+    _shape(
+        "authorization-header",
+        r"authorization|bearer\s",
+        r"(?:authorization[\"'\\]*\s*[:=]\s*[\"'\\]*(?:basic|bearer|token|digest)\s+|\bbearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]{8,})",
+    ),
+    _shape("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.", r"\b(?P<secret>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)", 0),
+    _shape("github-token", r"gh[pousr]_|github_pat_", r"\b(?P<secret>gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", 0),
+    _shape("npm-token", r"npm_[A-Za-z0-9]{30}", r"\b(?P<secret>npm_[A-Za-z0-9]{30,})", 0),
+    _shape("aws-access-key-id", r"(?:AKIA|ASIA)[0-9A-Z]{16}", r"\b(?P<secret>(?:AKIA|ASIA)[0-9A-Z]{16})\b", 0),
+    _shape("slack-webhook", r"hooks\.slack\.com/services/", r"hooks\.slack\.com/services/[A-Z0-9]+/[A-Z0-9]+/(?P<secret>[A-Za-z0-9]+)"),
+    _shape("teams-webhook", r"webhook\.office\.com/", r"\.webhook\.office\.com/webhookb2/(?P<secret>[^\s\"'<>\\]+)"),
+    _shape(
+        "option-secret",
+        rf"--{_LONG_OPTIONS}|\s-{_POWERSHELL_PARAMETERS}|aws_secret_access_key|sshpass|az\s+login",
+        rf"(?:--{_LONG_OPTIONS}|(?<=\s)-{_POWERSHELL_PARAMETERS}|\baws_secret_access_key|\bsshpass\s+-p|\baz\s+login\b[^\n]*?\s-p)(?:\s*=\s*|\s+|:){VALUE}",
+    ),
+    _shape("convertto-securestring", r"ConvertTo-SecureString", rf"ConvertTo-SecureString(?:\s+-(?:AsPlainText|Force))*\s+(?:-String\s+)?{VALUE}"),
+    _shape("net-user-password", r"net\s+user\s", r"\bnet\s+user\s+[^\s/]+\s+(?P<secret>(?![/*])[^\s]+)"),
+    _shape(
+        "keyword-assignment", r"(?:password|passwd|pwd|secret|token|key|_pat|string)\\*[\"']?[ \t]*[:=]", rf"{_SECRET_WORD}{_Q}?[ \t]*(?::|=(?!=))[ \t]*{VALUE}"
+    ),
+    _shape(
+        "connection-string-key",
+        r"AccountKey=|SharedAccessKey=|SharedAccessSignature=",
+        r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=(?P<secret>[^;\s\"'\\]+)",
+    ),
+    _shape("storage-key", r"[A-Za-z0-9+/]{86}==", r"(?<![A-Za-z0-9+/=])(?P<secret>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])", 0),
+    _shape("devops-pat", r"[a-z2-7]{52}", r"(?<![A-Za-z0-9])(?P<secret>[a-z2-7]{52})(?![A-Za-z0-9])", 0, accept=lambda v: any(c.isdigit() for c in v)),
+    _shape(
+        "base64-key-line",
+        r"(?m)[A-Za-z0-9+/]{60,76}={0,2}[ \t\r]*$",
+        r"(?:^|(?<=\s))(?P<secret>[A-Za-z0-9+/]{60,76}={0,2})[ \t\r]*$",
+        re.M,
+        accept=lambda v: _token_like(v) and any(c.isupper() for c in v) and any(c.islower() for c in v) and _entropy(v) >= 4.5,
+    ),
+)
+"""The shapes, most specific first: where two overlap, the earlier one decides what is hidden."""
+
+TRIGGER = "(?i)" + "|".join(f"(?:{shape.anchor})" for shape in SHAPES)
+"""Any shape's anchor: a text without one holds no secret, and a long text is searched only around them."""
