@@ -4,7 +4,8 @@ This is the only module that prints to the terminal or exits. It imports what a 
 the command (the core, renderers, rich, lint, the Azure SDK), so `--help` and a one-line `analyze` start fast.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer reads every command's annotations, and as strings each one
+# is compiled again at start-up (typing.ForwardRef); the few names imported only for type checking are quoted.
 
 import functools
 import inspect
@@ -84,7 +85,7 @@ def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-def _console(stderr: bool = False) -> Console:
+def _console(stderr: bool = False) -> "Console":
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True, color_system=None if _no_color() else "auto")
@@ -143,7 +144,7 @@ AuthOption = typer.Option(
 DebugOption = typer.Option(False, "--debug", metavar="", help="Show tracebacks for errors (also accepted before the command).")
 
 
-def exit_code_for(report: Report) -> ExitCode:
+def exit_code_for(report: "Report") -> ExitCode:
     if report.primary is not None:
         return ExitCode.DIAGNOSED
     return ExitCode.UNDIAGNOSED if report.status == "failed" else ExitCode.OK
@@ -192,13 +193,13 @@ def command(fn):
 
     # Every command also takes --debug after its name: one more parameter in the signature typer reads.
     signature = inspect.signature(fn)
-    debug_parameter = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=DebugOption, annotation="bool")
+    debug_parameter = inspect.Parameter("debug", inspect.Parameter.KEYWORD_ONLY, default=DebugOption, annotation=bool)
     wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), debug_parameter])
-    wrapper.__annotations__ = {**fn.__annotations__, "debug": "bool"}
+    wrapper.__annotations__ = {**fn.__annotations__, "debug": bool}
     return wrapper
 
 
-def emit(report: Report, fmt: Format) -> None:
+def emit(report: "Report", fmt: Format) -> None:
     from aib_doctor.core.redact import redacted
     from aib_doctor.render import render
 
@@ -282,7 +283,7 @@ def _config_defaults(group) -> dict:
     return default_map(config, options, path)
 
 
-def _catalog(rules: list[Path] | None) -> Catalog:
+def _catalog(rules: list[Path] | None) -> "Catalog":
     """The built-in catalog (its checked form kept in the user's cache), with the rule packs of --rules /
     AIB_DOCTOR_RULES beside it."""
     from aib_doctor.cache import user_cache
@@ -672,7 +673,7 @@ def rules(
     return ExitCode.OK
 
 
-def _check_pack(catalog: Catalog, folder: Path) -> ExitCode:
+def _check_pack(catalog: "Catalog", folder: Path) -> ExitCode:
     """`rules --check FOLDER`: one line per case that does not hold, one per rule without both kinds of case, a summary."""
     from aib_doctor.core.catalog.packs import check_pack
 
