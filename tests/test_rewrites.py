@@ -82,7 +82,9 @@ def test_rewrites_keep_the_primary_category():
         original = diagnose([scan_text(table, "input", text)], catalog, table)
         if original.primary is None:
             continue
-        line = next((e.line for e in original.primary.evidence if e.source == "input"), None)
+        # The line a pattern matched, not a line quoted above it for context
+        lines = [e for e in original.primary.evidence if e.source == "input"]
+        line = next((e.line for e in lines if e.matched), lines[0].line if lines else None)
         for kind, rewrite in REWRITES.items():
             tried[kind] += 1
             got = _category(rewrite(text, line), catalog, table)
