@@ -65,8 +65,9 @@ def diagnose(
     fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
     pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
+    lines = text_lines(texts)
     causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
-    if state is None and pasted and ends_in_success(text_lines(texts), causes):
+    if state is None and pasted and ends_in_success(lines, causes):
         state = "succeeded"  # a paste whose errors were retried: it says so at its end
     if state is None:
         log_failed = builder.failed or any(f.rule.severity == "error" and f.rule.category != "benign" for f in fired)
@@ -80,13 +81,13 @@ def diagnose(
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
-    if state == "unknown" and pasted and any(_STATED_ERROR.search(text) for _, _, text in text_lines(texts)):
+    if state == "unknown" and pasted and any(_STATED_ERROR.search(text) for _, _, text in lines):
         state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
     if cause is not None:
         in_log = [e for e in fired[cause].evidence if e.source in ("customization.log", "input")]
-        cause_line = next((e.line for e in in_log if e.matched), in_log[0].line if in_log else None)  # not a line quoted above
+        cause_line = next((e.line for e in _matched(in_log)), None)
     elif logs:  # nothing explains it: the last error line inside a customizer still tells which one failed
         inside = [e.line for e in logs[0].error_lines if e.line and any(r.start_line and r.start_line < e.line < (r.end_line or 0) for r in builder.runs())]
         cause_line = inside[-1] if inside else None
@@ -231,7 +232,12 @@ def _rank(fired: Fired) -> tuple:
     """Benign last; then the most specific cause (a partial or loosely matched signature counts a little
     less than the whole one); then the surer basis; then the one seen first."""
     rule = fired.rule
-    matched = [e for e in fired.evidence if e.matched] or fired.evidence  # lines quoted above a match do not move it
+    matched = _matched(fired.evidence)
     first = _position(matched[0]) if matched else (9, 0)
     priority = rule.priority - PARTIAL_PENALTY * (fired.basis == "partial") - LOOSE_PENALTY * fired.loose
     return (rule.category == "benign", -priority, CONFIDENCES.index(CONFIDENCE[fired.basis]), first, rule.id)
+
+
+def _matched(evidence: Sequence[Evidence]) -> Sequence[Evidence]:
+    """The evidence a pattern matched, without the lines quoted above it for context (all of it when none says)."""
+    return [e for e in evidence if e.matched] or evidence

@@ -19,6 +19,7 @@ from importlib import resources
 
 import re2
 
+from aib_doctor.core.patterns import NOT_AN_ERROR as NOT_AN_ERROR_LINE
 from aib_doctor.core.redact import redact
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, Evidence, Rule
@@ -38,8 +39,10 @@ ERROR_CONTENT = re.compile(
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
 NOT_AN_ERROR = re.compile(
-    r"(?i)\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|without errors?|\berrors?=0\b|"
-    r"retryable error|will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
+    # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
+    NOT_AN_ERROR_LINE + "|"
+    r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
+    r"will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
