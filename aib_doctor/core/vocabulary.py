@@ -43,6 +43,8 @@ _NOISE = re.compile(
     r"^(?!0x[0-9a-f]{8}$).*\d.*$|^[0-9a-f-]{16,}$|"
     r"^(?:the|a|an|and|or|of|to|in|on|for|is|it|at|by|be|was|with|this|that|from|as|are|not|no|if|you|your|we|i|has|have|been|will|can|please)$"
 )
+_CAMEL_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Words every failure text has (log structure, generic failure words): never vocabulary on their own. Packer's
 # step lines (telemetry, starting and ending a provisioner) mark where a log is, not what went wrong.
 GENERIC = frozenset(
@@ -134,10 +136,12 @@ def normalize(term: str) -> str:
 
 def terms_of(text: str) -> set[str]:
     """The words and two-word phrases of a text's messages (log prefixes removed) the vocabulary counts:
-    no numbers, ids or common words."""
+    no numbers, ids or common words. The words inside camelCase names count too (an error code such as
+    InvalidBeginGetAccessForGalleryImageVersionSnapshotResponseFromPIR speaks of a gallery image version)."""
     messages = "\n".join(strip_prefixes(line) for line in text.splitlines())
     tokens = [t for t in _TOKEN.findall(normalize(messages)) if len(t) <= 30]
-    words = {t for t in tokens if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
+    inner = [w.lower() for name in _CAMEL_NAME.findall(messages) for w in _CAMEL_WORD.findall(name)]
+    words = {t for t in tokens + inner if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
     pairs = {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if _phrase_word(a) and _phrase_word(b) and not (a in GENERIC and b in GENERIC)}
     return words | pairs
 
