@@ -77,3 +77,12 @@ def test_strong_words_without_error_content_give_no_guess():
 def test_the_packaged_model_is_what_its_sources_give():
     result = subprocess.run([sys.executable, "scripts/derive_vocabulary.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_excerpt_stuck_on_a_retried_error_is_guessed_from_it_unless_it_then_succeeds():
+    vocabulary = load_vocabulary()
+    retried = "Retryable error: Error uploading ps script containing env vars: Post https://10.0.0.4:5986/wsman: dial tcp 10.0.0.4:5986: i/o timeout"
+    guess = guess_category(vocabulary, paste(retried, "[INFO] 0 bytes written for 'uploadData'", retried))
+    assert guess.rule.category == "network" and [e.line for e in guess.evidence][-1] == 3
+    assert guess_category(vocabulary, paste(retried, "Connected to WinRM!")) is None
+    assert guess_category(vocabulary, paste("Retrying in 5 seconds", "Build 'azure-arm' finished after 12 minutes.")) is None

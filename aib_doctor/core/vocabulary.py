@@ -75,6 +75,7 @@ NOT_AN_ERROR = re.compile(
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
+RETRIED = re.compile(r"(?i)retryable error|will retry|\bretrying\b")
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = re.compile(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
@@ -200,6 +201,9 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     points to any category."""
     lines = text_lines(sources)
     last_error = _last(lines, _is_error)
+    if last_error < 0:
+        # An excerpt whose only errors are retried, with no success after them: it is stuck on them.
+        last_error = _last(lines, _is_retried_error)
     if last_error < 0 or _last(lines, SUCCESS.search) > last_error:
         return None  # no error content, or success reported after the last error
     terms = vocabulary.known(terms_of("\n".join(text for _, _, text in lines)))
@@ -233,6 +237,10 @@ def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Coll
 
 def _is_error(text: str) -> bool:
     return bool(ERROR_CONTENT.search(text)) and not NOT_AN_ERROR.search(text)
+
+
+def _is_retried_error(text: str) -> bool:
+    return bool(RETRIED.search(text)) and bool(ERROR_CONTENT.search(text))
 
 
 def _last(lines: Sequence[tuple[str, int | None, str]], test) -> int:
