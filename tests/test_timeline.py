@@ -89,6 +89,6 @@ def test_an_unexplained_failure_inside_a_customizer_marks_it_failed_not_ok():
     report = diagnose_source("customization.log", log)
     assert report.status == "failed"
     assert [c.status for c in report.timeline.customizers] == ["failed"]  # Packer prints `ending` for a failed one too
-    # no signature knows the widget: the words of a failing shell step make it a low-confidence customizer failure
-    assert (report.primary.category, report.primary.basis) == ("customizer_failed", "vocabulary")
+    # no signature knows the widget: only the vocabulary guesses, from the error line inside the step
+    assert report.primary.basis == "vocabulary" and report.primary.confidence == "low"
     assert 2 in [e.line for e in report.primary.evidence]

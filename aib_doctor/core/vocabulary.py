@@ -59,7 +59,7 @@ ERROR_CONTENT = re.compile(
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
     r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
-    r"insufficient|mismatch|unsupported|unsuccessful|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
+    r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
