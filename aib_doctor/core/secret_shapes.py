@@ -80,11 +80,12 @@ class Shape:
     """Whether a matched value is a secret (not a placeholder or a reference)."""
     mask: Callable[[str], str] = lambda _: MASK
     anchor: str = ""
-    """What every match contains (RE2 syntax, case-insensitive): long texts are searched only near an anchor."""
+    """What every match contains, counting the character before it (a lookbehind's space); RE2 syntax, case-insensitive.
+    A text is searched only with the shapes whose anchor it holds, and a long text only near an anchor."""
 
     @functools.cached_property
     def regex(self) -> re.Pattern:
-        """Compiled on first use: most texts hold no anchor, and compiling every shape is a tenth of a short run."""
+        """Compiled on first use: most texts hold no shape's anchor, few hold many, and compiling every shape is a tenth of a short run."""
         return re.compile(self.pattern, self.flags)
 
 
