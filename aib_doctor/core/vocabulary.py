@@ -15,7 +15,6 @@ import functools
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 
 import re2
 
@@ -106,7 +105,9 @@ def term_regex(term: str) -> str:
 def load_vocabulary() -> Vocabulary:
     import yaml  # only a text no rule explains needs the vocabulary: the others start without PyYAML
 
-    folder = resources.files("aib_doctor.core.catalog") / "vocabulary"
+    from aib_doctor.core.catalog import DATA
+
+    folder = DATA / "vocabulary"
     categories = yaml.safe_load((folder / "categories.yaml").read_text(encoding="utf-8")) or []
     generated = yaml.safe_load((folder / "weights.yaml").read_text(encoding="utf-8")) or {}
     return build_vocabulary(categories, generated)
