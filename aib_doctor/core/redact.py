@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import re2
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.logstream import iter_blocks
 from aib_doctor.core.secret_shapes import MASK, SHAPES, TRIGGER, Shape
 
@@ -26,8 +27,8 @@ WHOLE = 16 << 10
 """Texts up to this size are searched whole; longer ones (log blocks) only in windows around a trigger."""
 WINDOW_AFTER = 12
 """Lines after a trigger a secret may still be on (`az keyvault secret show` puts the value 10 lines below the id)."""
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY")
-_PEM_OPEN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END [A-Z0-9 ]*PRIVATE KEY).)*\Z", re.S)
+_PEM_END = LazyRegex(r"-----END [A-Z0-9 ]*PRIVATE KEY")
+_PEM_OPEN = LazyRegex(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END [A-Z0-9 ]*PRIVATE KEY).)*\Z", re.S)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aib_doctor.core.lazy_regex import LazyRegex
+
 MASK = "[REDACTED]"
 
 _Q = r"\\*[\"']"  # a quote, JSON-escaped or not
@@ -35,7 +37,7 @@ _SECRET_WORD = (
 )
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables)."""
 
-_NOT_A_VALUE = re.compile(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***;
 and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
 

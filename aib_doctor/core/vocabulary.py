@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import re2
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.patterns import NOT_AN_ERROR as NOT_AN_ERROR_LINE
 from aib_doctor.core.redact import redact
 from aib_doctor.errors import CatalogError
@@ -26,7 +27,7 @@ from aib_doctor.model import CATEGORIES, Evidence, Rule
 MIN_SCORE = 1.5
 """Least total weight for a guess: one strong term (weight >= 1.5) or two weaker ones."""
 EVIDENCE_LINES = 3
-ERROR_CONTENT = re.compile(
+ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
@@ -37,7 +38,7 @@ ERROR_CONTENT = re.compile(
 
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
-NOT_AN_ERROR = re.compile(
+NOT_AN_ERROR = LazyRegex(
     # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
     NOT_AN_ERROR_LINE + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
@@ -46,7 +47,7 @@ NOT_AN_ERROR = re.compile(
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
 # A text that ends in success after its errors reports errors that were retried or harmless.
-SUCCESS = re.compile(
+SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected)\b|Connected to (?:WinRM|SSH)!)"

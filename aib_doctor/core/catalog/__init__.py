@@ -28,11 +28,12 @@ from typing import Any, Protocol
 
 from aib_doctor import model
 from aib_doctor.core import literals, logical
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, TimelineCondition
 
-_ID = re.compile(r"^AIB\d{3}$")
-_NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
+_ID = LazyRegex(r"^AIB\d{3}$")
+_NAME = LazyRegex(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
 _FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs", "context"}
 _MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
 _CODE_FIELDS = {"bare", "coded", "status"}
@@ -149,7 +150,7 @@ def build_catalog(records: list[tuple[str, Any]]) -> Catalog:
     return Catalog(rules)
 
 
-def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
+def _rule(origin: str, record: Any, ids: LazyRegex = _ID) -> Rule:
     """One record, checked; `ids` is the id namespace (rule packs have their own, see packs.py)."""
     where = f"{origin}: {record.get('id', '?') if isinstance(record, dict) else '?'}"
     if not isinstance(record, dict):
