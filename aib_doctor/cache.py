@@ -19,6 +19,8 @@ KEPT = 8
 
 @dataclass(frozen=True)
 class UserCache:
+    """A folder of compiled forms, by key: a CompiledStore."""
+
     folder: Path
 
     def get(self, key: str) -> bytes | None:

@@ -75,6 +75,8 @@ def _unescaped(m: re.Match) -> str:
 
 @dataclass(frozen=True)
 class Piece:
+    """One physical line's message part (or one part of it, when it held escaped line breaks)."""
+
     line: int
     text: str
     record_start: bool

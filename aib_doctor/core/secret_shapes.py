@@ -75,6 +75,8 @@ _POWERSHELL_PARAMETERS = r"(?:StorageAccountKey|ClientSecret|Password|Secret|Tok
 
 @dataclass(frozen=True)
 class Shape:
+    """One form of secret: its pattern, whose `secret...` groups hold the value, and how the value is hidden."""
+
     name: str
     pattern: str
     flags: int

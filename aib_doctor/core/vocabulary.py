@@ -67,6 +67,8 @@ class Fired:
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """The categories' weighted terms and the rule each category's guess reports."""
+
     rules: dict[str, Rule]
     """category -> the rule a guess in that category reports (title, cause, fix: what to collect next)."""
     weights: dict[str, dict[str, float]]
