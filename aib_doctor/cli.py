@@ -211,7 +211,7 @@ def emit(report: "Report", fmt: Format) -> None:
         out = _console()
         if out.is_terminal:
             with _writing():
-                out.print(render_text(report), end="")
+                out.print(render_text(report).rich(), end="")
             return
     write_out(render(report, fmt))
 
