@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-min docs bench clean
+.PHONY: demo test test-min docs vocabulary bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test-min: $(AZURITE)
 # docs/rules.md's reference part, generated from the catalog and the template checks (a test fails when it is stale).
 docs: $(STAMP)
 	$(BIN)/python scripts/rules_reference.py docs/rules.md
+
+# The vocabulary fallback's model, counted from the seeds, the rules' cases and the corpus's tuning part (a test fails when it is stale).
+vocabulary: $(STAMP)
+	$(BIN)/python scripts/derive_vocabulary.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/analyze_bench.py

@@ -1,13 +1,18 @@
-"""Derive the vocabulary fallback's weights (aib_doctor/core/catalog/vocabulary/weights.yaml).
+"""Derive the vocabulary fallback's model (aib_doctor/core/catalog/vocabulary/counts.json).
 
-Inputs: the seed terms of categories.yaml, the golden corpus (fixtures/corpus, category by folder) and
-the tuning part of the real-world corpus (fixtures/realworld; the check part is never read here).
-For every seed term, and every one- or two-word term that occurs in texts of at least MIN_SOURCES
-different sources of one category, the weight is the smoothed log-odds of the term in that
-category's texts against all other failure texts; terms that do not favour a category are dropped.
-A seed term the corpus never shows keeps SEED_PRIOR: the documentation says it belongs there.
+The model is a naive Bayes over terms (core/vocabulary.py): for each category, how many of its texts
+had each word or two-word phrase. The texts it learns from, each labelled with a category:
+- the seed terms of categories.yaml, one text per category (each family's own documentation);
+- the texts the rules' test cases say fire them (tests/cases/AIBxxx.yaml `fires`), in the rule's category:
+  they are written in the words of the tool that reports each class of failure;
+- the golden corpus (fixtures/corpus, category by folder);
+- the tuning part of the real-world corpus (fixtures/realworld; the check part is never read here).
 
-    .venv/bin/python scripts/derive_vocabulary.py      # rewrites weights.yaml; review the diff
+    make vocabulary                                          # rewrites counts.json; review the diff
+    .venv/bin/python scripts/derive_vocabulary.py --check    # exit 1 when counts.json is stale (a test runs it)
+    .venv/bin/python scripts/derive_vocabulary.py --folds 5  # cross-validates on the tuning part instead
+    .venv/bin/python scripts/derive_vocabulary.py --without new-set   # a model that has not seen a new collection,
+    .venv/bin/python scripts/evaluate_corpus.py --set new-set         # to score it once on arrival; then `make vocabulary`
 """
 
 from __future__ import annotations
@@ -15,8 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
-import math
-import re
+import json
 import sys
 from pathlib import Path
 
@@ -26,108 +30,66 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from evaluate_corpus import load_cases  # noqa: E402
+from evaluate_corpus import CORPUS, load_cases  # noqa: E402
 
-from aib_doctor.core.vocabulary import normalize  # noqa: E402
+from aib_doctor.core.catalog import load_catalog  # noqa: E402
+from aib_doctor.core.vocabulary import build_vocabulary, terms_of  # noqa: E402
 
 FOLDER = ROOT / "aib_doctor" / "core" / "catalog" / "vocabulary"
-MIN_SOURCES = 2
-MIN_WEIGHT = 0.7
-SEED_PRIOR = 2.0
-MAX_MINED = 60
-MAX_WEIGHT = 2.5
-SMOOTHING = 1.0
-SHRINK = 2.0
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9/.:#@']*[a-z0-9]|[a-z0-9]")
-# Numbers, times, addresses, ids and durations are facts of one text, not vocabulary (hex codes such as
-# 0x80240016 stay); so are the commonest English words.
-_NOISE = re.compile(
-    r"^(?!0x[0-9a-f]{8}$).*\d.*$|^[0-9a-f-]{16,}$|"
-    r"^(?:the|a|an|and|or|of|to|in|on|for|is|it|at|by|be|was|with|this|that|from|as|are|not|no|if|you|your|we|i|has|have|been|will|can|please)$"
-)
+Document = tuple[str, str, str]
+"""(category, source, text)."""
 
 
-def documents() -> list[tuple[str, str, str]]:
-    """(category, source, text) of every failure text the weights may learn from."""
+def seed_documents(categories: list[dict]) -> list[Document]:
+    return [(entry["category"], f"seed:{entry['category']}", "\n".join(str(t) for t in entry["seed"])) for entry in categories]
+
+
+def rule_case_documents() -> list[Document]:
+    category_of = {rule.id: rule.category for rule in load_catalog()}
+    docs = []
+    for path in sorted((ROOT / "tests" / "cases").glob("AIB*.yaml")):
+        category = category_of.get(path.stem)
+        for case in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("fires") or []:
+            docs.append((category, f"case:{path.stem}", case["text"]))
+    return docs
+
+
+def corpus_documents(without: frozenset[str] = frozenset()) -> list[Document]:
+    """The golden corpus and the real-world corpus's tuning part, except the collections in `without`."""
     docs = []
     for path in sorted((ROOT / "fixtures" / "corpus").glob("*/*")):
         if path.suffix in (".txt", ".log", ".json") and not path.name.endswith(".expected.json"):
             docs.append((path.parent.name, f"corpus:{path}", path.read_text(encoding="utf-8", errors="replace")))
     for case in load_cases():
-        if case.part == "tune" and case.failure:
+        if case.part == "tune" and case.failure and case.path.relative_to(CORPUS).parts[0] not in without:
             docs.append((case.category, case.source, case.path.read_text(encoding="utf-8", errors="replace")))
-    return [d for d in docs if d[0] != "benign"]
+    return docs
 
 
-# Words every failure text has (log structure, generic failure words): never vocabulary on their own.
-GENERIC = set(
-    "packer out err ui build builds errored error errors failed failure fail azure arm info debug message code status "
-    "details detail request response time run running line lines log the exit with exited command script value "
-    "output operation resource resources template image vm any get find does over force become go see more data "
-    "cannot could not unable found true false null name type id new set use using used".split()
-)
+def count(docs: list[Document], categories: list[dict]) -> dict[str, dict[str, int]]:
+    """category -> {term: how many of its texts had it}; texts of categories the vocabulary has no entry for (benign) teach nothing."""
+    known = {entry["category"] for entry in categories}
+    counts: dict[str, collections.Counter] = {category: collections.Counter() for category in sorted(known)}
+    for category, _, text in docs:
+        if category in known:
+            counts[category].update(terms_of(text))
+    return {category: dict(sorted(terms.items())) for category, terms in counts.items()}
 
 
-def terms_of(text: str) -> set[str]:
-    tokens = [t for t in _TOKEN.findall(normalize(text)) if len(t) <= 30]
-    grams = {t for t in tokens if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
-    grams |= {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if not (_NOISE.match(a) or _NOISE.match(b)) and not (a in GENERIC and b in GENERIC)}
-    return grams
+def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[Document], folds: int) -> None:
+    """The vocabulary's guess on each tuning text, learnt without the texts of that text's fold (by source).
 
-
-def derive(docs: list[tuple[str, str, str]], seeds: dict[str, set[str]]) -> dict[str, dict[str, float]]:
-    """category -> {term: weight} from (category, source, text) documents."""
-    per_category = collections.Counter(c for c, _, _ in docs)
-    df: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    sources: dict[tuple[str, str], set] = collections.defaultdict(set)
-    for category, source, text in docs:
-        for term in terms_of(text):
-            df[term][category] += 1
-            sources[(term, category)].add(source)
-    total = len(docs)
-    weights: dict[str, dict[str, float]] = {}
-    for category in seeds:
-        n_in, n_out = per_category[category], total - per_category[category]
-
-        def log_odds(term: str, category=category, n_in=n_in, n_out=n_out) -> float:
-            seen_in = df[term][category]
-            inside = (seen_in + SMOOTHING) / (n_in + 2 * SMOOTHING)
-            outside = (sum(df[term].values()) - seen_in + SMOOTHING) / (n_out + 2 * SMOOTHING)
-            # shrunk towards 0 while the term has been seen in few texts of the category
-            return math.log(inside / outside) * seen_in / (seen_in + SHRINK)
-
-        chosen: dict[str, float] = {}
-        for term in seeds[category]:
-            seen = sum(df[term].values())
-            weight = max(log_odds(term), SEED_PRIOR / 2) if seen else SEED_PRIOR
-            if df[term][category] or not seen or weight >= MIN_WEIGHT:
-                chosen[term] = round(min(weight, MAX_WEIGHT), 2)
-        mined = [
-            (log_odds(term), term) for term in df if term not in chosen and len(sources[(term, category)]) >= MIN_SOURCES and df[term][category] >= MIN_SOURCES
-        ]
-        for weight, term in sorted(mined, reverse=True)[:MAX_MINED]:
-            if weight >= MIN_WEIGHT + 0.5:  # a mined term must favour the category more clearly than a seed
-                chosen[term] = round(min(weight, MAX_WEIGHT), 2)
-        weights[category] = dict(sorted(chosen.items(), key=lambda kv: (-kv[1], kv[0])))
-    return weights
-
-
-def cross_validate(categories: list[dict], seeds: dict[str, set[str]], folds: int) -> None:
-    """Vocabulary guesses on the tuning part, each fold's weights derived without that fold's sources.
-
-    Scores only the texts no rule or code explains, which is what the vocabulary is for."""
+    Scores every tuning failure, not only those no rule explains: what the model knows, not what the rules hide."""
     from aib_doctor.core.catalog import load_catalog
     from aib_doctor.core.inputs import read_input
     from aib_doctor.core.scan import pattern_table
-    from aib_doctor.core.vocabulary import build_vocabulary, guess_category
+    from aib_doctor.core.vocabulary import guess_category
 
-    catalog = load_catalog()
-    table = pattern_table(catalog)
-    docs = documents()
-    fold_of = {source: hashlib.sha256(source.encode()).digest()[1] % folds for _, source, _ in docs}
+    table = pattern_table(load_catalog())
+    fold_of = {source: hashlib.sha256(source.encode()).digest()[1] % folds for _, source, _ in corpus}
     right = tried = 0
     for fold in range(folds):
-        vocabulary = build_vocabulary(categories, derive([d for d in docs if fold_of[d[1]] != fold], seeds))
+        vocabulary = build_vocabulary(categories, count(fixed + [d for d in corpus if fold_of[d[1]] != fold], categories))
         for case in load_cases():
             if case.part != "tune" or not case.failure or fold_of.get(case.source) != fold:
                 continue
@@ -140,18 +102,33 @@ def cross_validate(categories: list[dict], seeds: dict[str, set[str]], folds: in
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--folds", type=int, default=0, help="cross-validate instead of writing weights.yaml")
+    parser.add_argument("--folds", type=int, default=0, help="cross-validate instead of writing counts.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 when counts.json differs from what the sources give")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="leave out a real-world collection (to score a new one on arrival; then run it again without)",
+    )
     args = parser.parse_args()
     categories = yaml.safe_load((FOLDER / "categories.yaml").read_text(encoding="utf-8"))
-    seeds = {entry["category"]: {normalize(str(t)) for t in entry["seed"]} for entry in categories}
+    fixed = seed_documents(categories) + rule_case_documents()
+    corpus = corpus_documents(frozenset(args.without))
     if args.folds:
-        cross_validate(categories, seeds, args.folds)
+        cross_validate(categories, fixed, corpus, args.folds)
         return 0
-    docs = documents()
-    weights = derive(docs, seeds)
-    header = "# Generated by scripts/derive_vocabulary.py from categories.yaml's seeds and the corpus; do not edit by hand.\n"
-    (FOLDER / "weights.yaml").write_text(header + yaml.safe_dump(weights, sort_keys=False, allow_unicode=True, width=200), encoding="utf-8")
-    print(f"{len(docs)} texts, {sum(len(w) for w in weights.values())} terms over {len(weights)} categories")
+    counts = count(fixed + corpus, categories)
+    model = {"generated_by": "scripts/derive_vocabulary.py (make vocabulary); do not edit by hand", "categories": counts}
+    text = json.dumps(model, indent=0, ensure_ascii=False) + "\n"
+    target = FOLDER / "counts.json"
+    if args.check:
+        if target.read_text(encoding="utf-8") != text:
+            print(f"{target.relative_to(ROOT)} is stale: the rules' cases, the corpus or the seeds changed; run `make vocabulary`", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"{len(fixed) + len(corpus)} texts, {len({t for terms in counts.values() for t in terms})} terms over {len(counts)} categories")
     return 0
 
 

@@ -87,5 +87,8 @@ def test_an_unexplained_failure_inside_a_customizer_marks_it_failed_not_ok():
         "[922bdf36] PACKER 2024/06/11 10:00:06 ui error: Build 'azure-arm' errored after 5 minutes: the widget refused\n"
     )
     report = diagnose_source("customization.log", log)
-    assert report.primary is None and report.status == "failed"
+    assert report.status == "failed"
     assert [c.status for c in report.timeline.customizers] == ["failed"]  # Packer prints `ending` for a failed one too
+    # no signature knows the widget: the words of a failing shell step make it a low-confidence customizer failure
+    assert (report.primary.category, report.primary.basis) == ("customizer_failed", "vocabulary")
+    assert 2 in [e.line for e in report.primary.evidence]

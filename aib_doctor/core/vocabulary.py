@@ -2,37 +2,64 @@
 
 When no signature, partial signature or error code fits but the text has error content, the words
 in it still tell a reader what kind of failure it is: "WinRM", "i/o timeout" and "5986" are the
-network; "sysprep", "setupact" and "IMAGE_STATE" are deprovisioning. Each category's weighted terms
-are data (catalog/vocabulary/weights.yaml, derived from the corpus by scripts/derive_vocabulary.py
-from the hand-written seed terms in categories.yaml); the finding is low confidence, shows the lines
-that decided it, and its fix says which evidence to collect next. No I/O beyond the packaged data.
+network; "sysprep", "setupact" and "IMAGE_STATE" are deprovisioning. The model is a naive Bayes over
+the words and two-word phrases of texts whose category is known, kept as data
+(catalog/vocabulary/counts.json: how many texts of each category had each term), derived by
+scripts/derive_vocabulary.py from the seed terms in categories.yaml (each family's own documentation),
+the rules' test cases, the golden corpus and the tuning part of the real-world corpus. The finding is
+low confidence, names the terms and lines that decided it, and its fix says which evidence to collect
+next. No I/O beyond the packaged data.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
-import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+import math
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import re2
-
 from aib_doctor.core.lazy_regex import LazyRegex
+from aib_doctor.core.logical import strip_prefixes
 from aib_doctor.core.patterns import NOT_AN_ERROR as NOT_AN_ERROR_LINE
 from aib_doctor.core.redact import redact
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, Evidence, Rule
 
-MIN_SCORE = 1.5
-"""Least total weight for a guess: one strong term (weight >= 1.5) or two weaker ones."""
+SMOOTHING = 0.5
+"""Added to every count (Lidstone): a term a category's texts never had is unlikely there, not impossible."""
+MIN_LEANING = 2.0
+"""Least summed leaning (natural log) of a text's terms towards the category it guesses: together they must
+make it several times likelier there than elsewhere. One faint term, such as "error s" from a Go format
+slip, is not enough to call a text a failure."""
+DECISIVE_TERMS = 5
+SHOWN_SHRINK = 2
 EVIDENCE_LINES = 3
+_TOKEN = LazyRegex(r"[a-z0-9][a-z0-9/.:#@']*[a-z0-9]|[a-z0-9]")
+# Numbers, times, addresses, ids and durations are facts of one text, not vocabulary (hex codes such as
+# 0x80240016 stay); so are the commonest English words.
+_NOISE = LazyRegex(
+    r"^(?!0x[0-9a-f]{8}$).*\d.*$|^[0-9a-f-]{16,}$|"
+    r"^(?:the|a|an|and|or|of|to|in|on|for|is|it|at|by|be|was|with|this|that|from|as|are|not|no|if|you|your|we|i|has|have|been|will|can|please)$"
+)
+_CAMEL_NAME = LazyRegex(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
+_CAMEL_WORD = LazyRegex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+# Words every failure text has (log structure, generic failure words): never vocabulary on their own. Packer's
+# step lines (telemetry, starting and ending a provisioner) mark where a log is, not what went wrong.
+GENERIC = frozenset(
+    "packer out err ui build builds errored error errors failed failure fail azure arm info debug message code status "
+    "telemetry starting ending provisioner provisioning step "
+    "details detail request response time run running line lines log the exit with exited command script value "
+    "output operation resource resources template image vm any get find does over force become go see more data "
+    "cannot could not unable found true false null name type id new set use using used".split()
+)
 ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
     r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
-    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic)\b"
+    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
+    # a step that never ends says so without an error word
+    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b"
 )
 
 
@@ -46,6 +73,7 @@ NOT_AN_ERROR = LazyRegex(
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
+RETRIED = LazyRegex(r"(?i)retryable error|will retry|\bretrying\b")
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
@@ -67,56 +95,78 @@ class Fired:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The categories' weighted terms and the rule each category's guess reports."""
+    """A naive Bayes model over the terms of failure texts: how many texts of each category had each term."""
 
     rules: dict[str, Rule]
     """category -> the rule a guess in that category reports (title, cause, fix: what to collect next)."""
-    weights: dict[str, dict[str, float]]
-    """normalized term -> category -> weight."""
-    pattern: object | None
-    """All terms in one RE2 alternation (a thousand terms in Python's re cost milliseconds a line)."""
+    counts: dict[str, dict[str, int]]
+    """term -> category -> how many of the category's training texts had the term."""
+    totals: dict[str, int]
+    """category -> the sum of its counts."""
 
-    def terms_in(self, text: str) -> Iterator[tuple[int, str]]:
-        """(offset, normalized term) of every term occurrence."""
-        if self.pattern is not None:
-            for m in self.pattern.finditer(text):
-                yield m.start(), normalize(m.group(0))
+    def known(self, terms: Iterable[str]) -> set[str]:
+        return {t for t in terms if t in self.counts}
 
-    def score(self, text: str) -> dict[str, dict[str, float]]:
-        """category -> {term: weight} of the distinct terms found in text."""
-        found: dict[str, dict[str, float]] = {}
-        for _, term in self.terms_in(text):
-            for category, weight in self.weights.get(term, {}).items():
-                found.setdefault(category, {})[term] = weight
-        return found
+    def likelihoods(self, terms: Collection[str]) -> dict[str, float]:
+        """category -> log P(terms | category), each term smoothed (uniform priors: a category is not
+        likelier because the corpus has more of it)."""
+        size = len(self.counts)
+        return {
+            category: sum(math.log(self.counts[t].get(category, 0) + SMOOTHING) for t in terms) - len(terms) * math.log(total + SMOOTHING * size)
+            for category, total in self.totals.items()
+        }
+
+    def seen(self, term: str, category: str) -> int:
+        """How many of the category's training texts had the term."""
+        return self.counts.get(term, {}).get(category, 0)
+
+    def leaning(self, term: str, category: str) -> float:
+        """How much more often the term appears in the category's texts than in the others' (log ratio)."""
+        size = len(self.counts)
+        inside = self.seen(term, category)
+        outside = sum(self.counts[term].values()) - inside
+        rest = sum(self.totals.values()) - self.totals[category]
+        return math.log((inside + SMOOTHING) / (self.totals[category] + SMOOTHING * size)) - math.log((outside + SMOOTHING) / (rest + SMOOTHING * size))
 
 
 def normalize(term: str) -> str:
     return " ".join(term.lower().replace("-", " ").replace("_", " ").split())
 
 
-def term_regex(term: str) -> str:
-    """A normalized term as a pattern: words separated by any whitespace, hyphen or underscore (or none),
-    on word boundaries where the term starts or ends with a word character."""
-    words = [re.escape(w) for w in term.split(" ")]
-    start = r"\b" if re.match(r"\w", term) else ""
-    end = r"\b" if re.search(r"\w$", term) else ""
-    return start + r"[\s_-]*".join(words) + end
+def terms_of(text: str) -> set[str]:
+    """The words and two-word phrases of a text's messages (log prefixes removed) the vocabulary counts:
+    no numbers, ids or common words. The words inside camelCase names count too (an error code such as
+    InvalidBeginGetAccessForGalleryImageVersionSnapshotResponseFromPIR speaks of a gallery image version)."""
+    messages = "\n".join(strip_prefixes(line) for line in text.splitlines())
+    tokens = [t for t in _TOKEN.findall(normalize(messages)) if len(t) <= 30]
+    inner = [w.lower() for name in _CAMEL_NAME.findall(messages) for w in _CAMEL_WORD.findall(name)]
+    words = {t for t in tokens + inner if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
+    pairs = {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if _phrase_word(a) and _phrase_word(b) and not (a in GENERIC and b in GENERIC)}
+    return words | pairs
+
+
+def _phrase_word(token: str) -> bool:
+    """A token that can be half of a two-word phrase: not noise, and not a single letter (the "s" of
+    "Error: %!s(<nil>)" or of a split "it's")."""
+    return len(token) > 1 and not _NOISE.match(token)
 
 
 @functools.lru_cache(maxsize=1)
 def load_vocabulary() -> Vocabulary:
-    import yaml  # only a text no rule explains needs the vocabulary: the others start without PyYAML
+    import json  # only a text no rule explains needs the vocabulary: the others start without PyYAML and json
+
+    import yaml
 
     from aib_doctor.core.catalog import DATA
 
     folder = DATA / "vocabulary"
     categories = yaml.safe_load((folder / "categories.yaml").read_text(encoding="utf-8")) or []
-    generated = yaml.safe_load((folder / "weights.yaml").read_text(encoding="utf-8")) or {}
-    return build_vocabulary(categories, generated)
+    counts = json.loads((folder / "counts.json").read_text(encoding="utf-8"))
+    return build_vocabulary(categories, counts["categories"])
 
 
-def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, float]]) -> Vocabulary:
+def build_vocabulary(categories: list[dict], counted: dict[str, dict[str, int]]) -> Vocabulary:
+    """From categories.yaml's entries and category -> {term: number of texts}, as derive_vocabulary writes them."""
     rules: dict[str, Rule] = {}
     for record in categories:
         category = record.get("category")
@@ -136,41 +186,45 @@ def build_vocabulary(categories: list[dict], generated: dict[str, dict[str, floa
             docs=tuple(record.get("docs") or ()),
             basis="vocabulary",
         )
-    weights: dict[str, dict[str, float]] = {}
-    for category, terms in generated.items():
+    counts: dict[str, dict[str, int]] = {}
+    totals: dict[str, int] = {}
+    for category, terms in counted.items():
         if category not in rules:
-            raise CatalogError(f"vocabulary weights: category {category!r} has no entry in categories.yaml")
-        for term, weight in (terms or {}).items():
-            weights.setdefault(normalize(term), {})[category] = float(weight)
-    ordered = sorted(weights, key=len, reverse=True)  # longest first, so a phrase wins over its first word
-    options = re2.Options()
-    options.case_sensitive = False
-    options.max_mem = 64 << 20
-    pattern = re2.compile("|".join(term_regex(t) for t in ordered), options) if ordered else None
-    return Vocabulary(rules, weights, pattern)
+            raise CatalogError(f"vocabulary counts: category {category!r} has no entry in categories.yaml")
+        for term, count in (terms or {}).items():
+            counts.setdefault(term, {})[category] = int(count)
+        totals[category] = sum(int(c) for c in (terms or {}).values())
+    return Vocabulary(rules, counts, totals)
 
 
 def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) -> Fired | None:
-    """The category whose terms weigh most in texts that have error content, as a low-confidence finding."""
+    """The likeliest category of a text that has error content, as a low-confidence finding; None when
+    the text has no error content, reports success after its last error, or too little in its words
+    points to any category."""
     lines = text_lines(sources)
     last_error = _last(lines, _is_error)
+    if last_error < 0:
+        # An excerpt whose only errors are retried, with no success after them: it is stuck on them.
+        last_error = _last(lines, _is_retried_error)
     if last_error < 0 or _last(lines, SUCCESS.search) > last_error:
         return None  # no error content, or success reported after the last error
-    found = vocabulary.score("\n".join(text for _, _, text in lines))
-    totals = {category: sum(terms.values()) for category, terms in found.items() if category in vocabulary.rules}
-    if not totals:
+    terms = vocabulary.known(terms_of("\n".join(text for _, _, text in lines)))
+    if not terms:
         return None
-    category = max(totals, key=lambda c: (totals[c], c))
-    if totals[category] < MIN_SCORE:
-        return None
-    terms = found[category]
-    decisive = sorted(terms, key=lambda t: -terms[t])[:5]
+    likelihoods = vocabulary.likelihoods(terms)
+    category = max(likelihoods, key=lambda c: (likelihoods[c], c))
+    leaning = {t: lean for t in terms if (lean := vocabulary.leaning(t, category)) > 0}
+    if sum(leaning.values()) < MIN_LEANING:
+        return None  # it won by a faint term, or only by having fewer texts against it
+    # What a reader is shown: the terms that lean most, a term few texts had counting for less (a place
+    # name in one training text leans far but says little).
+    shown = {t: lean * vocabulary.seen(t, category) / (vocabulary.seen(t, category) + SHOWN_SHRINK) for t, lean in leaning.items()}
+    decisive = sorted(shown, key=lambda t: (-shown[t], t))[:DECISIVE_TERMS]
     rule = vocabulary.rules[category]
-    evidence = _evidence_lines(lines, vocabulary, category)
     note = f" Terms that point here: {', '.join(decisive)}."
     return Fired(
         rule=replace(rule, cause=rule.cause + note),
-        evidence=evidence,
+        evidence=_evidence_lines(lines, shown),
         groups={},
         basis="vocabulary",
     )
@@ -187,6 +241,10 @@ def _is_error(text: str) -> bool:
     return bool(ERROR_CONTENT.search(text)) and not NOT_AN_ERROR.search(text)
 
 
+def _is_retried_error(text: str) -> bool:
+    return bool(RETRIED.search(text)) and bool(ERROR_CONTENT.search(text))
+
+
 def _last(lines: Sequence[tuple[str, int | None, str]], test) -> int:
     """Index of the last line whose text passes test, -1 when none does (read from the end)."""
     return next((i for i in range(len(lines) - 1, -1, -1) if test(lines[i][2])), -1)
@@ -196,20 +254,12 @@ def text_lines(sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) 
     return [(source, lineno, text) for source, texts in sources for lineno, text in texts if text.strip()]
 
 
-def _evidence_lines(lines, vocabulary: Vocabulary, category: str) -> tuple[Evidence, ...]:
-    """The lines carrying the most of the category's weight, error-looking lines first, in text order."""
-    starts, offset = [], 0
-    for _, _, text in lines:
-        starts.append(offset)
-        offset += len(text) + 1
-    weights: dict[int, dict[str, float]] = {}
-    for position, term in vocabulary.terms_in("\n".join(text for _, _, text in lines)):
-        weight = vocabulary.weights.get(term, {}).get(category)
-        if weight:
-            weights.setdefault(bisect.bisect_right(starts, position) - 1, {})[term] = weight
+def _evidence_lines(lines: Sequence[tuple[str, int | None, str]], leaning: dict[str, float]) -> tuple[Evidence, ...]:
+    """The lines whose terms lean most towards the category, error-looking lines first, in text order."""
     scored = []
-    for index, terms in weights.items():
-        source, lineno, text = lines[index]
-        scored.append((-(sum(terms.values()) + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
+    for source, lineno, text in lines:
+        weight = sum(leaning.get(t, 0.0) for t in terms_of(text))
+        if weight > 0:
+            scored.append((-(weight + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
     best = sorted(scored)[:EVIDENCE_LINES]
     return tuple(Evidence(source, lineno, redact(text.strip()[:400])) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))

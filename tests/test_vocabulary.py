@@ -1,0 +1,88 @@
+"""The vocabulary fallback: its terms, its naive Bayes arithmetic on a model small enough to check by hand,
+its gates, and that the packaged model is the one its sources give."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from aib_doctor.core.vocabulary import MIN_LEANING, build_vocabulary, guess_category, load_vocabulary, terms_of
+
+ENTRIES = [
+    {"category": category, "id": rule_id, "title": f"Looks like {category}", "cause": "Its words.", "fix": "Collect the log.", "seed": []}
+    for category, rule_id in (("network", "AIB209"), ("deprovision", "AIB214"))
+]
+# network: 5 counts, deprovision: 5 counts, 3 distinct terms
+TOY = build_vocabulary(ENTRIES, {"network": {"winrm": 3, "timeout": 2}, "deprovision": {"sysprep": 4, "timeout": 1}})
+
+
+def paste(*lines: str):
+    return [("input", tuple(enumerate(lines, start=1)))]
+
+
+def test_terms_are_words_and_phrases_without_numbers_ids_or_generic_words():
+    terms = terms_of("ERROR 0x80070005 at 10:42:17 on 5d2e8a1c-7b3f-4e9a-8c6d-1f2e3a4b5c6d: Sysprep_Generalize timed out")
+    assert {"0x80070005", "sysprep", "generalize", "timed", "sysprep generalize", "generalize timed", "timed out"} <= terms
+    assert not {"error", "10:42:17", "5d2e8a1c", "at", "on"} & terms
+    assert "error s" not in terms_of("==> azure-arm: Error: %!s(<nil>)")  # a single letter is no half of a phrase
+    assert not terms_of("(telemetry) Starting provisioner shell") - {"shell", "provisioner shell"}
+
+
+def test_the_likelihoods_are_smoothed_counts_under_equal_priors():
+    # (count + 0.5) / (category total 5 + 0.5 * 3 distinct terms), per term, multiplied
+    likelihoods = TOY.likelihoods({"winrm", "timeout"})
+    assert likelihoods["network"] == pytest.approx(math.log(3.5 / 6.5) + math.log(2.5 / 6.5))
+    assert likelihoods["deprovision"] == pytest.approx(math.log(0.5 / 6.5) + math.log(1.5 / 6.5))
+    assert TOY.leaning("winrm", "network") == pytest.approx(math.log(7))  # 3.5/6.5 here against 0.5/6.5 in the rest
+    assert TOY.leaning("timeout", "network") == pytest.approx(math.log(2.5 / 1.5))
+
+
+def test_a_guess_names_its_category_terms_and_lines():
+    guess = guess_category(TOY, paste("Waiting for the VM", "ERROR: WinRM timeout talking to the VM"))
+    assert guess.rule.category == "network" and guess.basis == "vocabulary"
+    assert guess.rule.cause == "Its words. Terms that point here: winrm, timeout."
+    assert [e.line for e in guess.evidence] == [2]
+
+
+def test_faint_words_error_free_text_and_later_success_give_no_guess():
+    assert TOY.leaning("timeout", "network") < MIN_LEANING
+    assert guess_category(TOY, paste("ERROR: timeout")) is None  # one faint term
+    assert guess_category(TOY, paste("ERROR: WinRM timeout", "Connected to WinRM!")) is None  # retried, then fine
+    assert guess_category(TOY, paste("ERROR: the frobnicator broke")) is None  # no term the model knows
+
+
+def test_the_packaged_model_guesses_each_family_from_its_own_words():
+    vocabulary = load_vocabulary()
+    said = {
+        "network": "Error: dial tcp 10.1.0.4:5986: i/o timeout while waiting for WinRM on the build VM",
+        "deprovision": "Sysprep did not finish: the image state stays IMAGE_STATE_UNDEPLOYABLE, see setupact.log",
+        "windows_update": "Windows Update failed to install KB5034441 with 0x80070643",
+    }
+    for category, text in said.items():
+        assert guess_category(vocabulary, paste(text)).rule.category == category, text
+
+
+def test_strong_words_without_error_content_give_no_guess():
+    vocabulary = load_vocabulary()
+    text = "Dialing tcp 10.1.0.4:5986 for WinRM on the build VM"
+    assert sum(max(vocabulary.leaning(t, "network"), 0) for t in vocabulary.known(terms_of(text))) > 2 * MIN_LEANING
+    assert guess_category(vocabulary, paste(text)) is None
+    assert guess_category(vocabulary, paste(text + ": i/o timeout")).rule.category == "network"
+
+
+def test_the_packaged_model_is_what_its_sources_give():
+    result = subprocess.run([sys.executable, "scripts/derive_vocabulary.py", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_excerpt_stuck_on_a_retried_error_is_guessed_from_it_unless_it_then_succeeds():
+    vocabulary = load_vocabulary()
+    retried = "Retryable error: Error uploading ps script containing env vars: Post https://10.0.0.4:5986/wsman: dial tcp 10.0.0.4:5986: i/o timeout"
+    guess = guess_category(vocabulary, paste(retried, "[INFO] 0 bytes written for 'uploadData'", retried))
+    assert guess.rule.category == "network" and [e.line for e in guess.evidence][-1] == 3
+    assert guess_category(vocabulary, paste(retried, "Connected to WinRM!")) is None
+    assert guess_category(vocabulary, paste("Retrying in 5 seconds", "Build 'azure-arm' finished after 12 minutes.")) is None
