@@ -53,6 +53,7 @@ def _anchors() -> re2.Set:
 
 @functools.cache
 def _trigger() -> re2._Regexp:
+    """Any shape's anchor, where it stands: a long text is searched only around these."""
     return re2.compile(TRIGGER)
 
 
