@@ -60,11 +60,11 @@ class Pattern:
     role: str
     """"any", "all", "none", "facts" or "partial": how the rule combines it. A "partial" pattern (the
     signature's distinctive phrase) fires the rule alone, at medium confidence, when the rest is missing."""
-    literals: tuple[bytes, ...] | None = None
-    """Lower-cased text one of which every match contains (core.literals); None when none is known."""
+    literals: tuple[tuple[bytes, ...], ...] | None = None
+    """Groups of lower-cased text, one of each of which every match contains (core.literals); None when none is known."""
     loose: str = ""
     """The pattern loosened for logical text (core.logical.loosen)."""
-    loose_literals: tuple[bytes, ...] | None = None
+    loose_literals: tuple[tuple[bytes, ...], ...] | None = None
     """The loosened pattern's literals."""
 
 
