@@ -98,3 +98,13 @@ def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():
     line = "[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azure-arm: Cannot find any service with service name 'WindowsAzureTelemetryService'."
     wrapped = "\n".join(line[i : i + 80] for i in range(0, len(line), 80))
     assert diagnose_source("input", wrapped).primary.rule == "AIB060"
+
+
+def test_an_error_before_packer_runs_its_post_processors_did_not_fail_the_build():
+    text = (
+        "    virtualbox-iso: dd: writing to '/dev/sda3': No space left on device\n"
+        "==> virtualbox-iso: Gracefully halting virtual machine...\n"
+        "==> virtualbox-iso: Running post-processor: vagrant\n"
+    )
+    assert diagnose_source("input", text).primary is None
+    assert diagnose_source("input", text.replace("Running post-processor: vagrant", "Exporting virtual machine...")).primary.rule == "AIB082"

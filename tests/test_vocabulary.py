@@ -86,3 +86,19 @@ def test_an_excerpt_stuck_on_a_retried_error_is_guessed_from_it_unless_it_then_s
     assert guess.rule.category == "network" and [e.line for e in guess.evidence][-1] == 3
     assert guess_category(vocabulary, paste(retried, "Connected to WinRM!")) is None
     assert guess_category(vocabulary, paste("Retrying in 5 seconds", "Build 'azure-arm' finished after 12 minutes.")) is None
+
+
+def test_error_content_counts_an_unsuccessful_exit_but_not_a_timeout_setting():
+    vocabulary = load_vocabulary()
+    installer = paste("azure-arm: Starting Install WDK.vsix...", "azure-arm: Unsuccessful exit code returned by the installation process: -532462766.")
+    assert guess_category(vocabulary, installer).rule.category == "customizer_failed"
+    assert guess_category(vocabulary, paste("go test -v ./internal/services/compute -run=TestAccSharedImage_ -timeout 60m")) is None
+
+
+def test_an_error_code_in_camel_case_is_error_content():
+    vocabulary = load_vocabulary()
+    arm = paste(
+        '"code": "StorageAccountTypeNotSupported",', '"message": "Storage account <xxxxx> is of Premium_LRS type. Boot Diagnostics supports Standard_LRS."'
+    )
+    assert guess_category(vocabulary, arm).rule.category == "template_invalid"
+    assert guess_category(vocabulary, paste('"message": "Storage account <xxxxx> is of Premium_LRS type. Boot Diagnostics supports Standard_LRS."')) is None

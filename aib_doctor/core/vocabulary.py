@@ -57,9 +57,11 @@ ERROR_CONTENT = LazyRegex(
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
     r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
-    r"insufficient|mismatch|unsupported|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
+    r"insufficient|mismatch|unsupported|unsuccessful|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
     # a step that never ends says so without an error word
-    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b"
+    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b|"
+    # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
+    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception))\b"
 )
 
 
@@ -69,7 +71,7 @@ NOT_AN_ERROR = LazyRegex(
     # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
     NOT_AN_ERROR_LINE + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
-    r"will retry|\bretrying\b|(?:up to|with) timeout|found command:|starting remote command:|"
+    r"will retry|\bretrying\b|(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|found command:|starting remote command:|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
@@ -78,7 +80,9 @@ RETRIED = LazyRegex(r"(?i)retryable error|will retry|\bretrying\b")
 SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
-    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected)\b|Connected to (?:WinRM|SSH)!)"
+    r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
+    # Packer runs post-processors only on a build whose provisioners all succeeded
+    r"Running post-processor)\b|Connected to (?:WinRM|SSH)!)"
 )
 
 
