@@ -1,7 +1,8 @@
 """The user's cache folder: compiled forms (the checked rule catalog) kept between runs, by content key.
 
-A key names what a file was built from (a hash), so a file is either right or never read; any
-failure to read or write only costs the time to build again. The folder is user-only; the newest
+A key names what a file was built from (a checksum), and the file's owner checks that it was built from
+exactly that before using it (core.catalog keeps its inputs in the file); any failure to read or write
+only costs the time to build again. The folder is user-only; the newest
 few files are kept.
 """
 
@@ -18,6 +19,8 @@ KEPT = 8
 
 @dataclass(frozen=True)
 class UserCache:
+    """A folder of compiled forms, by key: a CompiledStore."""
+
     folder: Path
 
     def get(self, key: str) -> bytes | None:

@@ -157,9 +157,10 @@ def command(fn):
     def wrapper(*args, debug: bool = False, **kwargs):
         ctx = kwargs.get("ctx")
         debug = debug or bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
-        import logging  # azure-identity logs a 14-line warning per failed credential chain: our one line says it, --debug shows it
+        if debug:  # azure-identity's warnings, which the Azure adapters otherwise quiet (azure.default_credential)
+            import logging
 
-        logging.getLogger("azure.identity").setLevel(logging.NOTSET if debug else logging.ERROR)
+            logging.getLogger("azure.identity").setLevel(logging.WARNING)
         try:
             code = fn(*args, **kwargs)
         except typer.Exit:
@@ -210,7 +211,7 @@ def emit(report: "Report", fmt: Format) -> None:
         out = _console()
         if out.is_terminal:
             with _writing():
-                out.print(render_text(report), end="")
+                out.print(render_text(report).rich(), end="")
             return
     write_out(render(report, fmt))
 

@@ -60,11 +60,11 @@ class Pattern:
     role: str
     """"any", "all", "none", "facts" or "partial": how the rule combines it. A "partial" pattern (the
     signature's distinctive phrase) fires the rule alone, at medium confidence, when the rest is missing."""
-    literals: tuple[bytes, ...] | None = None
-    """Lower-cased text one of which every match contains (core.literals); None when none is known."""
+    literals: tuple[tuple[bytes, ...], ...] | None = None
+    """Groups of lower-cased text, one of each of which every match contains (core.literals); None when none is known."""
     loose: str = ""
     """The pattern loosened for logical text (core.logical.loosen)."""
-    loose_literals: tuple[bytes, ...] | None = None
+    loose_literals: tuple[tuple[bytes, ...], ...] | None = None
     """The loosened pattern's literals."""
 
 
@@ -113,6 +113,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Evidence:
+    """A line that shows why a finding was reached, where it was read."""
+
     source: Source
     line: int | None
     """1-based, in the source; None where the position is unknown (a tail window of a log, a template)."""
@@ -173,6 +175,8 @@ class CustomizerRun:
 
 @dataclass(frozen=True)
 class FailedStep:
+    """Where the build stopped: its phase, the customizer running then, and a sentence that says so."""
+
     phase: str | None
     customizer: int | None
     """Index into Timeline.customizers, when the failure happened inside one."""
@@ -181,6 +185,8 @@ class FailedStep:
 
 @dataclass(frozen=True)
 class Timeline:
+    """What the build went through, as its log tells it: phases, customizers and the step that failed."""
+
     operation_id: str | None = None
     os: str | None = None
     communicator: str | None = None
@@ -221,6 +227,8 @@ class Subject:
 
 @dataclass(frozen=True)
 class Report:
+    """One diagnosis: what was analyzed, its status, the primary finding and the others, the timeline."""
+
     status: Status
     subject: Subject
     primary: Finding | None

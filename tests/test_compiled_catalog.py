@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from aib_doctor.cache import KEPT, UserCache
@@ -55,8 +57,9 @@ def test_a_damaged_store_entry_is_rebuilt_and_replaced():
     assert store.data[key] != b"not a pickle"
 
 
-def test_the_loader_itself_is_part_of_the_key(monkeypatch):
-    key = catalog_module._compiled_key(packaged_sources())
+def test_the_loader_itself_is_part_of_what_is_compared(monkeypatch):
+    store = MemoryStore()
+    compiled_catalog(packaged_sources(), store)
     original = catalog_module.Path.read_bytes
 
     def edited_loader(path):
@@ -64,7 +67,19 @@ def test_the_loader_itself_is_part_of_the_key(monkeypatch):
         return data + b"\n# changed" if path.name == "__init__.py" and path.parent.name == "catalog" else data
 
     monkeypatch.setattr(catalog_module.Path, "read_bytes", edited_loader)
-    assert catalog_module._compiled_key(packaged_sources()) != key
+    compiled_catalog(packaged_sources(), store)
+    assert len(store.data) == 2
+
+
+def test_an_entry_under_the_same_name_built_from_other_inputs_is_rebuilt():
+    """Two inputs with one checksum: the entry holds what it was built from, and that is compared, not the name."""
+    store = MemoryStore()
+    compiled_catalog(packaged_sources(), store)
+    (key,) = store.data
+    built_from, rules = pickle.loads(store.data[key])
+    store.data[key] = pickle.dumps((built_from.replace(b"priority: 0", b"priority: 1", 1), rules[1:]))
+    assert compiled_catalog(packaged_sources(), store).rules == parse_catalog(packaged_sources()).rules
+    assert pickle.loads(store.data[key])[0] == built_from
 
 
 def test_user_cache_is_private_prunes_and_never_fails(tmp_path):

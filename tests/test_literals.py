@@ -14,12 +14,14 @@ from aib_doctor.core.patterns import find_lines, pattern_table
 
 
 def test_literals_of_pattern_shapes():
-    assert required_literals("AuthorizationFailed") == (b"authorizationfailed",)
-    # The most selective requirement: the longest literal run, not the first one.
-    assert required_literals(r"Code=\d+ in (?i:the requested VM size)") == (b"the requested vm size",)
-    # An alternation requires one of its branches; a group or a repeat at least once what it holds.
-    assert required_literals(r"\b(?:denied|forbidden)\b") == (b"denied", b"forbidden")
-    assert required_literals(r"(?:abcd)+x") == (b"abcd",)
+    assert required_literals("AuthorizationFailed") == ((b"authorizationfailed",),)
+    # Every literal run is required, each a group of its own.
+    assert required_literals(r"Code=\d+ in (?i:the requested VM size)") == ((b"code=",), (b" in ",), (b"the requested vm size",))
+    # An alternation requires one of its branches (each branch's most selective group); a group or a repeat at
+    # least once everything it holds.
+    assert required_literals(r"\b(?:denied|forbidden)\b") == ((b"denied", b"forbidden"),)
+    assert required_literals(r"(?:access denied|(?:not|never) allowed) here") == ((b"access denied", b" allowed"), (b" here",))
+    assert required_literals(r"(?:abcd)+x") == ((b"abcd",),)
     # Nothing known: an optional part, a branch without a literal, a class, a too short run, non-ASCII.
     assert required_literals(r"(?:abcd)?") is None
     assert required_literals(r"(?:abcd|\d+)") is None
@@ -30,8 +32,11 @@ def test_literals_of_pattern_shapes():
 
 def test_may_match():
     assert may_match(None, b"anything")
-    assert may_match((b"denied", b"forbidden"), b"access forbidden here")
-    assert not may_match((b"denied",), b"access granted")
+    assert may_match(((b"denied", b"forbidden"),), b"access forbidden here")
+    assert not may_match(((b"denied",),), b"access granted")
+    # one literal of every group: a text with the error code but not the phrase cannot match
+    assert may_match(((b"code=",), (b"the requested vm size",)), b"code=409 in the requested vm size")
+    assert not may_match(((b"code=",), (b"the requested vm size",)), b"code=409 in westus")
 
 
 def fixture_texts() -> list[bytes]:

@@ -6,9 +6,11 @@ import json
 import sys
 
 import pytest
+import re2
 from conftest import ROOT
 
 from aib_doctor.core.redact import MASK, find_secrets, redact, redact_chunks
+from aib_doctor.core.secret_shapes import SHAPES
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import secret_leaks  # noqa: E402
@@ -41,6 +43,17 @@ def test_a_log_is_redacted_in_blocks_of_any_size(form):
         out = b"".join(redact_chunks(data[i : i + size] for i in range(0, len(data), size))).decode()
         assert not secret_leaks.leaks(form, out)
         assert out.count("\n") == data.count(b"\n")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
+def test_every_match_of_a_shape_holds_its_anchor(shape):
+    """A text is tried only with the shapes whose anchor it holds: an anchor a match can lack would hide a secret."""
+    texts = [spelled for form in CORPUS for spelled in (form["text"], json.dumps(form["text"]), json.dumps(json.dumps(form["text"])))]
+    texts += [p.read_text(encoding="utf-8", errors="replace") for p in CLEAN_FIXTURES]
+    anchor = re2.compile(f"(?i){shape.anchor}")
+    matches = [(text, m) for text in texts for m in shape.regex.finditer(text)]
+    assert [m.group() for text, m in matches if not anchor.search(text[max(m.start() - 1, 0) : m.end()])] == []
+    assert matches  # the corpus has every shape's form
 
 
 def test_clean_logs_and_pasted_errors_have_no_secret_but_the_one_sas_signature_planted():

@@ -73,8 +73,15 @@ def resolve_subscription(option: str | None) -> str:
 
 
 def default_credential():
+    import logging
+
     from azure.identity import DefaultAzureCredential
 
+    # azure-identity logs a 14-line warning per failed credential chain, which our one line says; unless a level
+    # was chosen (the CLI's --debug shows them), only its errors.
+    identity_log = logging.getLogger("azure.identity")
+    if identity_log.level == logging.NOTSET:
+        identity_log.setLevel(logging.ERROR)
     # The browser and interactive options would hang a cron job; everything unattended stays on.
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 

@@ -7,11 +7,11 @@ among equals the one whose evidence comes first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 from aib_doctor.core.catalog import Catalog, fill_details
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
@@ -26,7 +26,7 @@ LOOSE_PENALTY = 4
 SOURCE_ORDER = {"provisioningError": 0, "lastRunStatus": 1, "template": 2, "input": 3, "customization.log": 4, "validation.log": 5}
 _FAILED_RUN_STATES = {"failed", "partiallysucceeded", "canceled"}
 _RUNNING_RUN_STATES = {"running", "canceling"}
-_STATED_ERROR = re.compile(r"^\s*(?:ERROR|FATAL)\b|^\s*##\[error\]|FullyQualifiedErrorId")
+_STATED_ERROR = LazyRegex(r"^\s*(?:ERROR|FATAL)\b|^\s*##\[error\]|FullyQualifiedErrorId")
 """A pasted line that says outright that something failed (az CLI, DevOps, PowerShell)."""
 
 

@@ -8,13 +8,13 @@ chunks; only a JSON document small enough to be a template is read whole.
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.logstream import MAX_LINE, looks_like_utf16le
 from aib_doctor.core.scan import READ_SIZE, PatternTable, ScanResult, scan_chunks, scan_text, unescaped
 from aib_doctor.core.template_facts import properties as template_properties
@@ -23,8 +23,8 @@ from aib_doctor.errors import InputError
 from aib_doctor.files import CHUNK, read_chunks
 from aib_doctor.model import BuildStatus, Subject
 
-_LOG_HINT = re.compile(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
-_STATE = re.compile(r'"(provisioningState|runState|runSubState)"\s*:\s*"(\w+)"')
+_LOG_HINT = LazyRegex(rb"PACKER (?:OUT|ERR|\d{4}/|==>)|\(telemetry\)")
+_STATE = LazyRegex(r'"(provisioningState|runState|runSubState)"\s*:\s*"(\w+)"')
 
 
 @dataclass(frozen=True)

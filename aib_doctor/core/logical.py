@@ -18,23 +18,25 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from aib_doctor.core.lazy_regex import LazyRegex
+
 # A line that starts a new record: never joined to the line before it.
-_RECORD_START = re.compile(
+_RECORD_START = LazyRegex(
     r"^\s*(?:\[?[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\]?\*{0,2}\s*PACKER|PACKER (?:OUT|ERR)|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d|##\[|[{}\[\]]\s*$|\"[\w.$-]+\"\s*:)"
 )
 # What is in front of the message on a line: log prefixes, PowerShell's error view bars, Markdown quotes.
 _PREFIXES = (
-    re.compile(r"^\s*\[?[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\]?\*{0,2}\s*"),  # [operation id]
-    re.compile(r"^\s*PACKER (?:OUT|ERR)\s*"),
-    re.compile(r"^\s*\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s*"),  # timestamps
-    re.compile(r"^\s*(?:ui(?: error)?:\s*)?(?:==>\s*)?(?:[\w-]+-(?:arm|iso|vhd|chroot)|azure-arm|file):\s"),  # Packer's builder name
-    re.compile(r"^\s*##\[(?:error|warning|debug|section|command)\]\s*"),  # Azure DevOps
-    re.compile(r"^\s*(?:\d+\s*)?\|\s?"),  # PowerShell 7 error view: "     | text", "   3 |  code"
-    re.compile(r"^\s*(?:>\s?)+"),  # Markdown quotes
-    re.compile(r"^\s*[+]\s+(?=[A-Z~])"),  # Windows PowerShell: "+ CategoryInfo", "+ ~~~"
+    LazyRegex(r"^\s*\[?[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\]?\*{0,2}\s*"),  # [operation id]
+    LazyRegex(r"^\s*PACKER (?:OUT|ERR)\s*"),
+    LazyRegex(r"^\s*\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s*"),  # timestamps
+    LazyRegex(r"^\s*(?:ui(?: error)?:\s*)?(?:==>\s*)?(?:[\w-]+-(?:arm|iso|vhd|chroot)|azure-arm|file):\s"),  # Packer's builder name
+    LazyRegex(r"^\s*##\[(?:error|warning|debug|section|command)\]\s*"),  # Azure DevOps
+    LazyRegex(r"^\s*(?:\d+\s*)?\|\s?"),  # PowerShell 7 error view: "     | text", "   3 |  code"
+    LazyRegex(r"^\s*(?:>\s?)+"),  # Markdown quotes
+    LazyRegex(r"^\s*[+]\s+(?=[A-Z~])"),  # Windows PowerShell: "+ CategoryInfo", "+ ~~~"
 )
-_ESCAPED = re.compile(r'"\s*:\s*".*\\n|\\"|\\u00[0-9a-fA-F]{2}|\\r\\n|\\\\')
-_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/nrt])")
+_ESCAPED = LazyRegex(r'"\s*:\s*".*\\n|\\"|\\u00[0-9a-fA-F]{2}|\\r\\n|\\\\')
+_ESCAPE = LazyRegex(r"\\(u[0-9a-fA-F]{4}|[\"\\/nrt])")
 _SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "r": "", "t": " "}
 _WRAP_SHARE = 0.6
 """A line at least this share of its paragraph's widest line may have been wrapped."""
@@ -73,6 +75,8 @@ def _unescaped(m: re.Match) -> str:
 
 @dataclass(frozen=True)
 class Piece:
+    """One physical line's message part (or one part of it, when it held escaped line breaks)."""
+
     line: int
     text: str
     record_start: bool

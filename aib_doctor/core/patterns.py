@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import re2
 
 from aib_doctor.core.catalog import Catalog
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.literals import Literals, may_match, required_literals
 from aib_doctor.core.logstream import MAX_LINE, Block
 from aib_doctor.core.timeline import MARKERS
@@ -37,7 +38,7 @@ several microseconds, and a further pass over a 4 MiB block costs what a few tho
 SMALL_BLOCK = 64 << 10
 """Blocks below this size (a paste, a status message, the line that straddles two reads) are matched line by line."""
 _FIRST_WINDOW = 4096  # bytes at a block's end searched first for its last error-looking lines
-_GROUP_SYNTAX = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
+_GROUP_SYNTAX = LazyRegex(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?P<\w+>|\((?!\?)")
 
 
 def without_captures(regex: str) -> str:

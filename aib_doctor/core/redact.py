@@ -9,6 +9,7 @@ so a PEM key over several lines or an ARM parameter object split across lines is
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,18 +17,18 @@ from typing import TypeVar
 
 import re2
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.logstream import iter_blocks
 from aib_doctor.core.secret_shapes import MASK, SHAPES, TRIGGER, Shape
 
 __all__ = ["MASK", "Found", "find_secrets", "redact", "redact_chunks", "redact_line", "redacted"]
 
-_TRIGGER = re2.compile(TRIGGER)
 WHOLE = 16 << 10
 """Texts up to this size are searched whole; longer ones (log blocks) only in windows around a trigger."""
 WINDOW_AFTER = 12
 """Lines after a trigger a secret may still be on (`az keyvault secret show` puts the value 10 lines below the id)."""
-_PEM_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY")
-_PEM_OPEN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END [A-Z0-9 ]*PRIVATE KEY).)*\Z", re.S)
+_PEM_END = LazyRegex(r"-----END [A-Z0-9 ]*PRIVATE KEY")
+_PEM_OPEN = LazyRegex(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:(?!-----END [A-Z0-9 ]*PRIVATE KEY).)*\Z", re.S)
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,32 @@ class Found:
     end: int
 
 
+@functools.cache
+def _anchors() -> re2.Set:
+    """Every shape's anchor in one RE2 set, positions in table order: which shapes a text may hold."""
+    anchors = re2.Set.SearchSet(re2.Options())
+    for position, shape in enumerate(SHAPES):
+        if anchors.Add(f"(?i){shape.anchor}") != position:
+            raise RuntimeError(f"RE2 set position for shape {shape.name}")
+    anchors.Compile()
+    return anchors
+
+
+@functools.cache
+def _trigger() -> re2._Regexp:
+    """Any shape's anchor, where it stands: a long text is searched only around these."""
+    return re2.compile(TRIGGER)
+
+
 def find_secrets(text: str) -> list[Found]:
-    """Every secret value in text, without overlaps (the earlier shape of the table wins), in text order."""
-    if not _TRIGGER.search(text):
+    """Every secret value in text, without overlaps (the earlier shape of the table wins), in text order.
+
+    Only the shapes whose anchor the text holds are tried (and so compiled): every match holds its anchor."""
+    present = _anchors().Match(text)
+    if not present:
         return []
     taken: list[Found] = []
-    for shape in SHAPES:
+    for shape in (SHAPES[position] for position in sorted(present)):
         for m in shape.regex.finditer(text):
             for group, value in m.groupdict().items():
                 if not group.startswith("secret") or value is None or not shape.accept(value):
@@ -78,7 +99,7 @@ def redact_line(line: str, before: str = "") -> str:
 def _windows(text: str) -> Iterator[tuple[int, int]]:
     """Spans of whole lines around each trigger: from the line before to WINDOW_AFTER lines after, overlapping ones merged."""
     current: tuple[int, int] | None = None
-    for m in _TRIGGER.finditer(text):
+    for m in _trigger().finditer(text):
         if current is not None and m.start() < current[1] and current[1] == len(text):
             break
         start = text.rfind("\n", 0, max(text.rfind("\n", 0, m.start()), 0)) + 1

@@ -49,6 +49,8 @@ QUOTED_CHARS = 400
 
 @dataclass
 class PatternHits:
+    """What one pattern matched in a source: how often, the first evidence lines and named groups."""
+
     count: int = 0
     evidence: list[Evidence] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)
@@ -58,6 +60,8 @@ class PatternHits:
 
 @dataclass
 class ScanResult:
+    """What one pass over a source found: pattern hits, timeline, last error-looking lines."""
+
     source: str
     hits: dict[int, PatternHits]
     """Entry index -> what matched it."""

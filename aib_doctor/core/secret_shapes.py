@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aib_doctor.core.lazy_regex import LazyRegex
+
 MASK = "[REDACTED]"
 
 _Q = r"\\*[\"']"  # a quote, JSON-escaped or not
@@ -35,7 +37,7 @@ _SECRET_WORD = (
 )
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables)."""
 
-_NOT_A_VALUE = re.compile(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***;
 and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
 
@@ -73,6 +75,8 @@ _POWERSHELL_PARAMETERS = r"(?:StorageAccountKey|ClientSecret|Password|Secret|Tok
 
 @dataclass(frozen=True)
 class Shape:
+    """One form of secret: its pattern, whose `secret...` groups hold the value, and how the value is hidden."""
+
     name: str
     pattern: str
     flags: int
@@ -80,11 +84,12 @@ class Shape:
     """Whether a matched value is a secret (not a placeholder or a reference)."""
     mask: Callable[[str], str] = lambda _: MASK
     anchor: str = ""
-    """What every match contains (RE2 syntax, case-insensitive): long texts are searched only near an anchor."""
+    """What every match contains, counting the character before it (a lookbehind's space); RE2 syntax, case-insensitive.
+    A text is searched only with the shapes whose anchor it holds, and a long text only near an anchor."""
 
     @functools.cached_property
     def regex(self) -> re.Pattern:
-        """Compiled on first use: most texts hold no anchor, and compiling every shape is a tenth of a short run."""
+        """Compiled on first use: most texts hold no shape's anchor, few hold many, and compiling every shape is a tenth of a short run."""
         return re.compile(self.pattern, self.flags)
 
 

@@ -6,8 +6,6 @@ being wrong, not aib-doctor: it gets one line naming the field and exit 2, for `
 
 from __future__ import annotations
 
-import json
-
 from aib_doctor.errors import InputError
 
 MAX_DEPTH = 64
@@ -44,6 +42,8 @@ _KINDS = {dict: "an object", list: "a list", str: "a string", int: "a number", f
 
 def parse_json(text: str, name: str) -> object:
     """json.loads, with nesting deeper than MAX_DEPTH refused; invalid JSON still raises ValueError for the caller to word."""
+    import json  # only JSON inputs need the parser: a pasted error text starts without it
+
     try:
         document = json.loads(text)
     except RecursionError:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.model import PHASES, CustomizerRun, FailedStep, Timeline
 
 # kind -> regex (the syntax RE2 and Python share). Phase kinds are named after PHASES.
@@ -28,11 +29,11 @@ MARKERS = {
     "finished": r"\(telemetry\) Finalizing|Build '[^']+' finished|Done exporting Packer logs",
     "failed": r"Build '[^']+' errored|Some builds didn't complete successfully|machine readable: [A-Za-z0-9_-]+,error|Cancelling build after receiving|Cancelling builder after context cancel|Provisioning step had errors|Failed to prepare build",
 }
-OPERATION_ID = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]\*{0,2} PACKER")
-_TIMESTAMP = re.compile(r"(\d{4})[/-](\d{2})[/-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+OPERATION_ID = LazyRegex(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\]\*{0,2} PACKER")
+_TIMESTAMP = LazyRegex(r"(\d{4})[/-](\d{2})[/-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 UNDATED_LINES = 3
-_PACKER_DURATION = re.compile(r"errored after ([0-9][0-9a-z. ]*?)\s*(?::|$)")
-_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(hours?|minutes?|seconds?|milliseconds?|ms|h|m|s)(?![a-z])")
+_PACKER_DURATION = LazyRegex(r"errored after ([0-9][0-9a-z. ]*?)\s*(?::|$)")
+_DURATION_PART = LazyRegex(r"([0-9]+(?:\.[0-9]+)?)\s*(hours?|minutes?|seconds?|milliseconds?|ms|h|m|s)(?![a-z])")
 _UNIT_SECONDS = {"hour": 3600, "minute": 60, "second": 1, "millisecond": 0.001, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
 

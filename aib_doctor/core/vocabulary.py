@@ -14,13 +14,11 @@ next. No I/O beyond the packaged data.
 from __future__ import annotations
 
 import functools
-import json
 import math
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.core.logical import strip_prefixes
 from aib_doctor.core.patterns import NOT_AN_ERROR as NOT_AN_ERROR_LINE
 from aib_doctor.core.redact import redact
@@ -36,15 +34,15 @@ slip, is not enough to call a text a failure."""
 DECISIVE_TERMS = 5
 SHOWN_SHRINK = 2
 EVIDENCE_LINES = 3
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9/.:#@']*[a-z0-9]|[a-z0-9]")
+_TOKEN = LazyRegex(r"[a-z0-9][a-z0-9/.:#@']*[a-z0-9]|[a-z0-9]")
 # Numbers, times, addresses, ids and durations are facts of one text, not vocabulary (hex codes such as
 # 0x80240016 stay); so are the commonest English words.
-_NOISE = re.compile(
+_NOISE = LazyRegex(
     r"^(?!0x[0-9a-f]{8}$).*\d.*$|^[0-9a-f-]{16,}$|"
     r"^(?:the|a|an|and|or|of|to|in|on|for|is|it|at|by|be|was|with|this|that|from|as|are|not|no|if|you|your|we|i|has|have|been|will|can|please)$"
 )
-_CAMEL_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
-_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CAMEL_NAME = LazyRegex(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
+_CAMEL_WORD = LazyRegex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Words every failure text has (log structure, generic failure words): never vocabulary on their own. Packer's
 # step lines (telemetry, starting and ending a provisioner) mark where a log is, not what went wrong.
 GENERIC = frozenset(
@@ -54,7 +52,7 @@ GENERIC = frozenset(
     "output operation resource resources template image vm any get find does over force become go see more data "
     "cannot could not unable found true false null name type id new set use using used".split()
 )
-ERROR_CONTENT = re.compile(
+ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
@@ -69,7 +67,7 @@ ERROR_CONTENT = re.compile(
 
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
-NOT_AN_ERROR = re.compile(
+NOT_AN_ERROR = LazyRegex(
     # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
     NOT_AN_ERROR_LINE + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
@@ -77,9 +75,9 @@ NOT_AN_ERROR = re.compile(
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
-RETRIED = re.compile(r"(?i)retryable error|will retry|\bretrying\b")
+RETRIED = LazyRegex(r"(?i)retryable error|will retry|\bretrying\b")
 # A text that ends in success after its errors reports errors that were retried or harmless.
-SUCCESS = re.compile(
+SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
@@ -159,9 +157,13 @@ def _phrase_word(token: str) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def load_vocabulary() -> Vocabulary:
-    import yaml  # only a text no rule explains needs the vocabulary: the others start without PyYAML
+    import json  # only a text no rule explains needs the vocabulary: the others start without PyYAML and json
 
-    folder = resources.files("aib_doctor.core.catalog") / "vocabulary"
+    import yaml
+
+    from aib_doctor.core.catalog import DATA
+
+    folder = DATA / "vocabulary"
     categories = yaml.safe_load((folder / "categories.yaml").read_text(encoding="utf-8")) or []
     counts = json.loads((folder / "counts.json").read_text(encoding="utf-8"))
     return build_vocabulary(categories, counts["categories"])

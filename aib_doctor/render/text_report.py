@@ -1,14 +1,41 @@
-"""The terminal report: rich Text, so a TTY gets colour and a pipe gets the same words in plain text."""
+"""The terminal report: styled text, so a TTY gets colour (rich) and a pipe gets the same words in plain text."""
 
 from __future__ import annotations
 
 import textwrap
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from aib_doctor.model import Evidence, Finding, Report, Subject, Timeline
 
+if TYPE_CHECKING:
+    import rich.text
+
 WIDTH = 100
+
+
+class Text:
+    """Text with a style on some of its pieces: `plain` for a pipe or a file, `rich()` for a terminal (rich is
+    imported only then: it costs a tenth of a short run's start-up)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, str | None]] = []
+
+    def append(self, text: str, style: str | None = None) -> None:
+        self.pieces.append((text, style))
+
+    @property
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.pieces)
+
+    def rich(self) -> rich.text.Text:
+        from rich.text import Text as RichText
+
+        out = RichText()
+        for text, style in self.pieces:
+            out.append(text, style=style)
+        return out
+
+
 _STATUS_STYLE = {"failed": "bold red", "succeeded": "bold green", "running": "bold yellow", "unknown": "bold"}
 
 

@@ -7,31 +7,33 @@ Patterns use the syntax RE2 and Python's re share, because the scanner runs them
 
 Parsing and checking the YAML costs more than the rest of a short run, so a caller may hand in a
 `CompiledStore` (the CLI's is the user's cache folder): the checked rules are kept there, pickled,
-under a hash of every YAML source and of the code that reads them, so a changed file or loader is
-never answered from a stale copy.
+together with every YAML source and the code that reads them, which are compared byte for byte with
+the current ones before the rules are used, so a changed file or loader is never answered from a stale
+copy. The entry's name is a checksum of those inputs (zlib's CRC-32: hashlib would load OpenSSL, a
+few milliseconds of a short run); two inputs with one checksum only cost a rebuild.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import pickle
 import re
 import string
 import sys
+import zlib
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 from aib_doctor import model
 from aib_doctor.core import literals, logical
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.errors import CatalogError
 from aib_doctor.model import CATEGORIES, SEVERITIES, SOURCES, Pattern, Rule, TimelineCondition
 
-_ID = re.compile(r"^AIB\d{3}$")
-_NAME = re.compile(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
+_ID = LazyRegex(r"^AIB\d{3}$")
+_NAME = LazyRegex(r"^[a-z]+(?:[.-][a-z0-9]+)+$")
 _FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "codes", "timeline", "title", "cause", "fix", "details", "docs", "context"}
 _MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
 _CODE_FIELDS = {"bare", "coded", "status"}
@@ -82,9 +84,13 @@ Source = tuple[str, bytes]
 """A YAML file of rules: (its name, its bytes)."""
 
 
+DATA = Path(__file__).parent
+"""The catalog's packaged data (rules/, vocabulary/), beside this module: every install unpacks the package
+(importlib.resources would also read a zipped one, for a tenth of a short run's start-up)."""
+
+
 def packaged_sources() -> list[Source]:
-    folder = resources.files(__package__) / "rules"
-    return [(entry.name, entry.read_bytes()) for entry in sorted(folder.iterdir(), key=lambda e: e.name) if entry.name.endswith(".yaml")]
+    return [(path.name, path.read_bytes()) for path in sorted((DATA / "rules").glob("*.yaml"))]
 
 
 @functools.lru_cache(maxsize=4)
@@ -97,26 +103,29 @@ def compiled_catalog(sources: Sequence[Source], store: CompiledStore | None = No
     """The catalog of these YAML sources, from the store when it holds one built from exactly them."""
     if store is None:
         return parse_catalog(sources)
-    key = _compiled_key(sources)
+    built_from = _built_from(sources)
+    key = f"catalog-{zlib.crc32(built_from):08x}-{len(built_from):x}"
     data = store.get(key)
     if data is not None:
         try:
-            return Catalog(pickle.loads(data))
+            stored_from, rules = pickle.loads(data)
+            if stored_from == built_from:
+                return Catalog(rules)
         except Exception:  # a damaged or foreign file: rebuild and replace it
             pass
     catalog = parse_catalog(sources)
-    store.put(key, pickle.dumps(catalog.rules, protocol=pickle.HIGHEST_PROTOCOL))
+    store.put(key, pickle.dumps((built_from, catalog.rules), protocol=pickle.HIGHEST_PROTOCOL))
     return catalog
 
 
-def _compiled_key(sources: Sequence[Source]) -> str:
-    digest = hashlib.sha256(f"python {sys.version_info[0]}.{sys.version_info[1]}".encode())
-    # The loader, the types it builds and the code deriving literals and loosened forms are part of what a stored catalog was made from.
+def _built_from(sources: Sequence[Source]) -> bytes:
+    """Everything a compiled catalog is made from, in one piece: the Python version, the loader, the types it builds,
+    the code deriving literals and loosened forms, and every source."""
     code = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], model, literals, logical)]
+    parts = [f"python {sys.version_info[0]}.{sys.version_info[1]}".encode()]
     for name, data in [*zip(("loader", "model", "literals", "logical"), code, strict=True), *sources]:
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-    return "catalog-" + digest.hexdigest()[:32]
+        parts += [f"\0{name}\0{len(data)}\0".encode(), data]
+    return b"".join(parts)
 
 
 def parse_catalog(sources: Sequence[Source]) -> Catalog:
@@ -141,7 +150,7 @@ def build_catalog(records: list[tuple[str, Any]]) -> Catalog:
     return Catalog(rules)
 
 
-def _rule(origin: str, record: Any, ids: re.Pattern[str] = _ID) -> Rule:
+def _rule(origin: str, record: Any, ids: LazyRegex = _ID) -> Rule:
     """One record, checked; `ids` is the id namespace (rule packs have their own, see packs.py)."""
     where = f"{origin}: {record.get('id', '?') if isinstance(record, dict) else '?'}"
     if not isinstance(record, dict):

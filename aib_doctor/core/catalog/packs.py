@@ -18,11 +18,12 @@ from typing import Any
 import yaml
 
 from aib_doctor.core.catalog import Catalog, CatalogError, _rule
+from aib_doctor.core.lazy_regex import LazyRegex
 from aib_doctor.errors import RulePackError
 from aib_doctor.model import SOURCES, Rule
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML was built with it
-PACK_ID = re.compile(r"^(?P<prefix>[A-Z]{2,10})\d{3}$")
+PACK_ID = LazyRegex(r"^(?P<prefix>[A-Z]{2,10})\d{3}$")
 RESERVED = frozenset({"AIB", "TPL", "PRE"})
 """The built-in namespaces: catalog rules, template checks and preflight checks."""
 
