@@ -1,4 +1,4 @@
-"""The exceptions the core raises; only cli.py turns them into a message and an exit code."""
+"""The exceptions the core raises; only the cli package turns them into a message and an exit code."""
 
 from aib_doctor.exitcodes import ExitCode
 

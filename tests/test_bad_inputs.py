@@ -47,7 +47,7 @@ def test_the_200mb_line_case_exists_in_the_script():
 
 
 def test_a_write_error_on_a_file_asked_for_is_exit_2(tmp_path, monkeypatch):
-    import aib_doctor.cli as cli
+    import aib_doctor.cli.offline as cli
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.log"))

@@ -11,7 +11,7 @@ from fake_azure import ACCOUNT, AZURITE_KEY, IB, RG, arm_error, mock_storage, te
 from fake_logs import cancelled, filler, head, progress, windows_update_start
 from typer.testing import CliRunner
 
-import aib_doctor.cli as cli_module
+import aib_doctor.cli.online as cli_module
 from aib_doctor.cli import app
 
 RUN = "5f0c9a7e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"

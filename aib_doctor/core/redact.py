@@ -1,6 +1,6 @@
 """Remove secrets from any text before it reaches an output, with the one table of shapes in secret_shapes.py.
 
-Everything aib-doctor writes goes through here: reports in every format (cli.py redacts the result
+Everything aib-doctor writes goes through here: reports in every format (the cli package redacts the result
 before rendering), bundles and evidence archives (`redact_chunks`), webhook payloads, lint messages;
 lint's TPL020 asks `find_secrets` the same question. The text is read as a whole, not line by line,
 so a PEM key over several lines or an ARM parameter object split across lines is still seen.
