@@ -125,6 +125,7 @@ class AuthMode(str, Enum):
     key = "key"
 
 
+NameArgument = typer.Argument(..., metavar="NAME", help="The image template's name.")
 GroupOption = typer.Option(..., "--resource-group", "-g", metavar="TEXT", help="The template's resource group.")
 SubscriptionOption = typer.Option(
     None, "--subscription", metavar="TEXT", envvar="AZURE_SUBSCRIPTION_ID", help="Else the config file, else the Azure CLI's default."

@@ -18,6 +18,7 @@ from aib_doctor.cli.app import (
     AuthMode,
     AuthOption,
     GroupOption,
+    NameArgument,
     OutputOption,
     PlainHelpCommand,
     RulesOption,
@@ -41,7 +42,7 @@ from aib_doctor.render import Format
 @command
 def template(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
+    name: str = NameArgument,
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
     auth_mode: AuthMode = AuthOption,
@@ -78,7 +79,7 @@ def template(
 @command
 def watch(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
+    name: str = NameArgument,
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
     interval: float = typer.Option(30.0, "--interval", metavar="SECONDS", min=1.0, help="Seconds between polls."),
@@ -168,7 +169,7 @@ def _watch_display(fmt: Format):
 @command
 def fetch_log(
     ctx: typer.Context,
-    name: str = typer.Argument(..., metavar="NAME", help="The image template's name."),
+    name: str = NameArgument,
     resource_group: str = GroupOption,
     subscription: str = SubscriptionOption,
     output_file: Path = typer.Option(None, "--output-file", "-o", metavar="PATH", help="Where to write the log (a folder with --run all)."),
