@@ -108,3 +108,10 @@ def test_an_error_before_packer_runs_its_post_processors_did_not_fail_the_build(
     )
     assert diagnose_source("input", text).primary is None
     assert diagnose_source("input", text.replace("Running post-processor: vagrant", "Exporting virtual machine...")).primary.rule == "AIB082"
+
+
+def test_a_warning_a_benign_rule_explains_does_not_hide_the_failure_after_it():
+    warning = "Failed to query principal type for 93b3 by invoking Graph API.\nAssuming 93b3 as an object ID.\n"
+    assert diagnose_source("input", warning).primary is None
+    failed = diagnose_source("input", warning + "(PrincipalNotFound) Principal 93b3 does not exist in the directory 72f9.\n")
+    assert failed.primary.category == "permissions" and "AIB119" in {f.rule for f in failed.findings}
