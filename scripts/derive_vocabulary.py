@@ -80,7 +80,6 @@ def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[D
     """The vocabulary's guess on each tuning text, learnt without the texts of that text's fold (by source).
 
     Scores every tuning failure, not only those no rule explains: what the model knows, not what the rules hide."""
-    from aib_doctor.core.catalog import load_catalog
     from aib_doctor.core.inputs import read_input
     from aib_doctor.core.scan import pattern_table
     from aib_doctor.core.vocabulary import guess_category

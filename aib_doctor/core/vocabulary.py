@@ -65,17 +65,19 @@ ERROR_CONTENT = LazyRegex(
 )
 
 
+_RETRIED = r"retryable error|will retry|\bretrying\b"
+"""An error that will be tried again."""
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), settings.
 NOT_AN_ERROR = LazyRegex(
     # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
-    NOT_AN_ERROR_LINE + "|"
+    NOT_AN_ERROR_LINE + "|" + _RETRIED + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
-    r"will retry|\bretrying\b|(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|found command:|starting remote command:|"
+    r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|found command:|starting remote command:|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
-RETRIED = LazyRegex(r"(?i)retryable error|will retry|\bretrying\b")
+RETRIED = LazyRegex("(?i)" + _RETRIED)
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
