@@ -52,6 +52,6 @@ def test_a_write_error_on_a_file_asked_for_is_exit_2(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.log"))
 
-    monkeypatch.setattr(cli, "_catalog", disk_full)
+    monkeypatch.setattr(cli, "catalog_with_packs", disk_full)
     result = runner.invoke(app, ["rules"])
     assert result.exit_code == 2 and result.stderr == f"aib-doctor: {tmp_path / 'out.log'}: no space left on device\n"

@@ -81,7 +81,7 @@ def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-def _console(stderr: bool = False) -> "Console":
+def rich_console(stderr: bool = False) -> "Console":
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True, color_system=None if _no_color() else "auto")
@@ -95,7 +95,7 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
-def _may_be_terminal(stream) -> bool:
+def may_be_terminal(stream) -> bool:
     """Whether rich could take the stream for a terminal (a tty, or forced by the environment): only then is it imported."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) or any(os.environ.get(name) for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"))
@@ -202,10 +202,10 @@ def emit(report: "Report", fmt: Format) -> None:
     from aib_doctor.render import render
 
     report = redacted(report)
-    if fmt is Format.text and _may_be_terminal(sys.stdout):
+    if fmt is Format.text and may_be_terminal(sys.stdout):
         from aib_doctor.render.text_report import render_text
 
-        out = _console()
+        out = rich_console()
         if out.is_terminal:
             with _writing():
                 out.print(render_text(report).rich(), end="")
@@ -281,7 +281,7 @@ def _config_defaults(group) -> dict:
     return default_map(config, options, path)
 
 
-def _catalog(rules: list[Path] | None) -> "Catalog":
+def catalog_with_packs(rules: list[Path] | None) -> "Catalog":
     """The built-in catalog (its checked form kept in the user's cache), with the rule packs of --rules /
     AIB_DOCTOR_RULES beside it."""
     from aib_doctor.cache import user_cache

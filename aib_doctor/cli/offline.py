@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from aib_doctor.cli.app import OutputOption, PlainHelpCommand, RulesOption, SubscriptionOption, _catalog, app, command, emit, exit_code_for, say, write_out
+from aib_doctor.cli.app import (
+    OutputOption,
+    PlainHelpCommand,
+    RulesOption,
+    SubscriptionOption,
+    app,
+    catalog_with_packs,
+    command,
+    emit,
+    exit_code_for,
+    say,
+    write_out,
+)
 from aib_doctor.errors import InputError
 from aib_doctor.exitcodes import ExitCode
 from aib_doctor.render import Format, LintFormat
@@ -41,7 +53,7 @@ def analyze(
     from aib_doctor.core.inputs import read_input
     from aib_doctor.core.scan import pattern_table
 
-    catalog = _catalog(rules)
+    catalog = catalog_with_packs(rules)
     table = pattern_table(catalog)
     intake = read_input(path, table, stdin=sys.stdin.buffer if path == "-" and sys.stdin is not None else None)
     for note in intake.notes:
@@ -135,7 +147,7 @@ def rules(
     from aib_doctor.lint import template_checks
     from aib_doctor.render import render_rule, render_rules
 
-    catalog = _catalog(rules)
+    catalog = catalog_with_packs(rules)
     if check_pack is not None:
         return _check_pack(catalog, check_pack)
     checks = sorted(template_checks().values(), key=lambda c: (c.id.startswith("PRE"), c.id))  # offline TPL, then online PRE

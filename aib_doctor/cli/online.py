@@ -23,13 +23,13 @@ from aib_doctor.cli.app import (
     PlainHelpCommand,
     RulesOption,
     SubscriptionOption,
-    _catalog,
-    _console,
-    _may_be_terminal,
     app,
+    catalog_with_packs,
     command,
     emit,
     exit_code_for,
+    may_be_terminal,
+    rich_console,
     say,
     write_out,
 )
@@ -64,7 +64,7 @@ def template(
     from aib_doctor.core.scan import pattern_table
     from aib_doctor.template.diagnosis import diagnose_template
 
-    catalog = _catalog(rules)
+    catalog = catalog_with_packs(rules)
     table = pattern_table(catalog)
     session = connect(subscription)
     source = ArmTemplateSource(session, auth_mode.value)
@@ -103,7 +103,7 @@ def watch(
     from aib_doctor.core.scan import pattern_table
     from aib_doctor.template.watch import Watch
 
-    catalog = _catalog(rules)
+    catalog = catalog_with_packs(rules)
     table = pattern_table(catalog)
     source = ArmTemplateSource(connect(subscription), auth_mode.value)
     clock, sleep = WATCH_TIME
@@ -135,7 +135,7 @@ def _watch_display(fmt: Format):
     from aib_doctor.core.redact import redacted
     from aib_doctor.render.watch_view import watch_lines, watch_panel
 
-    out = _console()
+    out = rich_console()
     previous = None
     if fmt is Format.text and out.is_terminal:
         from rich.live import Live
@@ -259,7 +259,7 @@ def check(
         tuple(exclude_tag or ()),
     )
     try:
-        result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value, catalog=_catalog(rules))
+        result = run_fleet_check(scope, state, wait, notify_url, prometheus, evidence_keep, auth_mode.value, catalog=catalog_with_packs(rules))
     except StateLocked as exc:
         say(f"aib-doctor: {exc}; this check did nothing (use --wait to queue behind it)")
         return ExitCode.OK
@@ -276,11 +276,11 @@ def _progress():
     """A rich progress bar on a terminal; a silent stand-in otherwise."""
     from contextlib import nullcontext
 
-    if not _may_be_terminal(sys.stderr):
+    if not may_be_terminal(sys.stderr):
         return nullcontext(None)
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    stderr = _console(stderr=True)
+    stderr = rich_console(stderr=True)
     if not stderr.is_terminal:
         return nullcontext(None)
     return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=stderr)
