@@ -75,6 +75,7 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list the tuning part's misses")
     parser.add_argument("--set", action="append", dest="sets", metavar="FOLDER", help="only this collection (repeatable)")
     parser.add_argument("--by-set", action="store_true", help="also print each collection's numbers")
+    parser.add_argument("--by-basis", action="store_true", help="also print each part's failures by the basis of its answer")
     args = parser.parse_args()
     catalog = load_catalog()
     table = pattern_table(catalog)
@@ -83,6 +84,8 @@ def main() -> int:
     for case in load_cases(args.sets):
         said, how = verdict(case, catalog, table)
         parts = [case.part] + ([f"{case.part} {case.path.relative_to(CORPUS).parts[0]}"] if args.by_set else [])
+        if args.by_basis and case.failure:
+            parts.append(f"{case.part} basis={how.split()[-1]}")
         for part in parts:
             _count(scores[part], case, said)
         right = said == case.category if case.failure else said in ("none", "benign")
