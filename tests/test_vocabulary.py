@@ -102,3 +102,17 @@ def test_an_error_code_in_camel_case_is_error_content():
     )
     assert guess_category(vocabulary, arm).rule.category == "template_invalid"
     assert guess_category(vocabulary, paste('"message": "Storage account <xxxxx> is of Premium_LRS type. Boot Diagnostics supports Standard_LRS."')) is None
+
+
+def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_failed_is():
+    vocabulary = load_vocabulary()
+    pester = paste(
+        "azure-arm.image: Describing Miniconda",
+        "azure-arm.image: Tests completed in 5.88s",
+        "azure-arm.image: Tests Passed: 3, Failed: 0, Skipped: 0 NotRun: 0",
+    )
+    ansible = paste("PLAY RECAP *********", "buildvm : ok=14 changed=9 unreachable=0 failed=0 skipped=2 rescued=0 ignored=0")
+    assert guess_category(vocabulary, pester) is None
+    assert guess_category(vocabulary, ansible) is None
+    hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
+    assert guess_category(vocabulary, hresult) is not None
