@@ -3,6 +3,7 @@ label each text's thread resolved, split by a hash of the source URL into a tuni
 
     .venv/bin/python scripts/evaluate_corpus.py            # both parts' numbers
     .venv/bin/python scripts/evaluate_corpus.py --misses   # and the tuning part's misses, one a line
+    .venv/bin/python scripts/evaluate_corpus.py --corpus DIR --by-set   # new collections, on arrival
 
 The check part's misses are never listed: rules are not tuned against it.
 """
@@ -43,9 +44,9 @@ class Case:
         return "check" if hashlib.sha256(self.source.encode()).digest()[0] % 3 == 0 else "tune"
 
 
-def load_cases(sets: list[str] | None = None) -> list[Case]:
+def load_cases(sets: list[str] | None = None, corpus: Path = CORPUS) -> list[Case]:
     cases, seen = [], set()
-    for manifest in sorted(CORPUS.glob("*/manifest.yaml")):
+    for manifest in sorted(corpus.glob("*/manifest.yaml")):
         if sets and manifest.parent.name not in sets:
             continue
         for entry in yaml.safe_load(manifest.read_text(encoding="utf-8")) or []:
@@ -75,22 +76,25 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true", help="list the tuning part's misses")
     parser.add_argument("--set", action="append", dest="sets", metavar="FOLDER", help="only this collection (repeatable)")
     parser.add_argument("--by-set", action="store_true", help="also print each collection's numbers")
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="a folder of collections to score instead, such as new ones before they join fixtures/realworld"
+    )
     parser.add_argument("--by-basis", action="store_true", help="also print each part's failures by the basis of its answer")
     args = parser.parse_args()
     catalog = load_catalog()
     table = pattern_table(catalog)
     scores: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     misses = []
-    for case in load_cases(args.sets):
+    for case in load_cases(args.sets, args.corpus):
         said, how = verdict(case, catalog, table)
-        parts = [case.part] + ([f"{case.part} {case.path.relative_to(CORPUS).parts[0]}"] if args.by_set else [])
+        parts = [case.part] + ([f"{case.part} {case.path.relative_to(args.corpus).parts[0]}"] if args.by_set else [])
         if args.by_basis and case.failure:
             parts.append(f"{case.part} basis={how.split()[-1]}")
         for part in parts:
             _count(scores[part], case, said)
         right = said == case.category if case.failure else said in ("none", "benign")
         if not right and case.part == "tune":
-            misses.append(f"{case.category:20} said {said:20} {how:28} {case.path.relative_to(CORPUS)}")
+            misses.append(f"{case.category:20} said {said:20} {how:28} {case.path.relative_to(args.corpus)}")
     for part in sorted(scores, key=lambda p: (p.split()[0] != "tune", p)):
         s = scores[part]
         print(
