@@ -116,3 +116,15 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     assert guess_category(vocabulary, ansible) is None
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
+
+
+def test_a_line_marked_as_a_warning_is_not_error_content_but_an_apt_error_line_is():
+    vocabulary = load_vocabulary()
+    warning = paste("Warning: Unexpected input(s) 'distributor-type', valid inputs are ['location', 'build-timeout-in-minutes', 'vm-size']")
+    assert guess_category(vocabulary, warning) is None
+    assert guess_category(vocabulary, paste("##[warning]Failed to find package 'patcher;v4'")) is None
+    apt = paste(
+        "azure-arm: After this operation, 348 MB of additional disk space will be used.",
+        "azure-arm: E: There were unauthenticated packages and -y was used without --allow-unauthenticated",
+    )
+    assert guess_category(vocabulary, apt) is not None

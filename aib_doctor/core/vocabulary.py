@@ -61,7 +61,9 @@ ERROR_CONTENT = LazyRegex(
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
-    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception))\b"
+    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception))\b|"
+    # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages")
+    r"(?-i:(?:^|[:>]\s+)E: [A-Z])"
 )
 
 
@@ -73,7 +75,10 @@ NOT_AN_ERROR = LazyRegex(
     # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
     NOT_AN_ERROR_LINE + "|" + _RETRIED + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
-    r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|found command:|starting remote command:|"
+    r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
+    r"found command:|starting remote command:|"
+    # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations)
+    r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
