@@ -28,6 +28,10 @@ def test_redact_removes_the_secret(text, secret):
 def test_plain_log_lines_are_unchanged():
     line = "[45f4] PACKER OUT ==> azure-arm: Script exited with non-zero exit status: 100. Allowed exit codes are: [0]"
     assert redact(line) == line
+    # a .NET assembly's public key token is public, not a token to hide
+    ngen = "1>    Compiling assembly TaskScheduler, Version=10.0.0.0, Culture=Neutral, PublicKeyToken=31bf3856ad364e35 ..."
+    assert redact(ngen) == ngen
+    assert "s3cr3tvalue" not in redact("access_token=s3cr3tvalue")
 
 
 def test_evidence_is_redacted():

@@ -128,3 +128,9 @@ def test_a_line_marked_as_a_warning_is_not_error_content_but_an_apt_error_line_i
         "azure-arm: E: There were unauthenticated packages and -y was used without --allow-unauthenticated",
     )
     assert guess_category(vocabulary, apt) is not None
+
+
+def test_a_line_that_says_its_errors_are_safe_to_ignore_is_not_error_content():
+    vocabulary = load_vocabulary()
+    assert guess_category(vocabulary, paste("WARNING: 'Batch file could not be found' is also safe to ignore.")) is None
+    assert guess_category(vocabulary, paste("The following error can be safely ignored: cannot find log file")) is None

@@ -56,7 +56,7 @@ ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
-    r"not empty|already exists|does not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
+    r"not empty|already exists|(?:does|did) not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
     r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b|"
@@ -76,7 +76,7 @@ NOT_AN_ERROR = LazyRegex(
     NOT_AN_ERROR_LINE + "|" + _RETRIED + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
-    r"found command:|starting remote command:|"
+    r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|"
     # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations)
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
