@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from aib_doctor.core.vocabulary import MIN_LEANING, build_vocabulary, guess_category, load_vocabulary, terms_of
+from aib_doctor.core.vocabulary import MIN_LEANING, build_vocabulary, ends_in_success, guess_category, load_vocabulary, terms_of
 
 ENTRIES = [
     {"category": category, "id": rule_id, "title": f"Looks like {category}", "cause": "Its words.", "fix": "Collect the log.", "seed": []}
@@ -134,3 +134,10 @@ def test_a_line_that_says_its_errors_are_safe_to_ignore_is_not_error_content():
     vocabulary = load_vocabulary()
     assert guess_category(vocabulary, paste("WARNING: 'Batch file could not be found' is also safe to ignore.")) is None
     assert guess_category(vocabulary, paste("The following error can be safely ignored: cannot find log file")) is None
+
+
+def test_packer_validate_saying_the_configuration_is_valid_ends_in_success():
+    warning = ("input", 2, "Warning: Hyper-V might fail to create a VM if there is not enough free memory in the system.")
+    detail = ("input", 5, "(source code not available)")
+    assert not ends_in_success([warning, detail])
+    assert ends_in_success([warning, detail, ("input", 8, "The configuration is valid.")])

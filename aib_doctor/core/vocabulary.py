@@ -89,7 +89,7 @@ SUCCESS = LazyRegex(
     r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
-    r"Running post-processor)\b|Connected to (?:WinRM|SSH)!)"
+    r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!)"
 )
 
 
