@@ -33,12 +33,12 @@ def test_terms_are_words_and_phrases_without_numbers_ids_or_generic_words():
 
 
 def test_the_likelihoods_are_smoothed_counts_under_equal_priors():
-    # (count + 0.5) / (category total 5 + 0.5 * 3 distinct terms), per term, multiplied
+    # (count + 0.1) / (category total 5 + 0.1 * 3 distinct terms), per term, multiplied
     likelihoods = TOY.likelihoods({"winrm", "timeout"})
-    assert likelihoods["network"] == pytest.approx(math.log(3.5 / 6.5) + math.log(2.5 / 6.5))
-    assert likelihoods["deprovision"] == pytest.approx(math.log(0.5 / 6.5) + math.log(1.5 / 6.5))
-    assert TOY.leaning("winrm", "network") == pytest.approx(math.log(7))  # 3.5/6.5 here against 0.5/6.5 in the rest
-    assert TOY.leaning("timeout", "network") == pytest.approx(math.log(2.5 / 1.5))
+    assert likelihoods["network"] == pytest.approx(math.log(3.1 / 5.3) + math.log(2.1 / 5.3))
+    assert likelihoods["deprovision"] == pytest.approx(math.log(0.1 / 5.3) + math.log(1.1 / 5.3))
+    assert TOY.leaning("winrm", "network") == pytest.approx(math.log(31))  # 3.1/5.3 here against 0.1/5.3 in the rest
+    assert TOY.leaning("timeout", "network") == pytest.approx(math.log(2.1 / 1.1))
 
 
 def test_a_guess_names_its_category_terms_and_lines():
