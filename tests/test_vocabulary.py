@@ -141,3 +141,9 @@ def test_packer_validate_saying_the_configuration_is_valid_ends_in_success():
     detail = ("input", 5, "(source code not available)")
     assert not ends_in_success([warning, detail])
     assert ends_in_success([warning, detail, ("input", 8, "The configuration is valid.")])
+
+
+def test_a_wait_polling_a_state_is_not_an_error_that_keeps_coming_back():
+    vocabulary = load_vocabulary()
+    polling = "packer: 2019/09/24 09:48:38 Retryable error: retrying for state DONE, got RUNNING"
+    assert guess_category(vocabulary, paste(polling, polling, polling)) is None

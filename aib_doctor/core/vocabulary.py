@@ -254,7 +254,9 @@ def _is_error(text: str) -> bool:
 
 
 def _is_retried_error(text: str) -> bool:
-    return bool(RETRIED.search(text)) and bool(ERROR_CONTENT.search(text))
+    # Error content besides the retry words: "Retryable error: retrying for state DONE, got RUNNING" is a wait
+    # polling a state, not an error that keeps coming back.
+    return bool(RETRIED.search(text)) and bool(ERROR_CONTENT.search(RETRIED.sub("", text)))
 
 
 def _last(lines: Sequence[tuple[str, int | None, str]], test) -> int:
