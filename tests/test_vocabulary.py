@@ -147,3 +147,9 @@ def test_a_wait_polling_a_state_is_not_an_error_that_keeps_coming_back():
     vocabulary = load_vocabulary()
     polling = "packer: 2019/09/24 09:48:38 Retryable error: retrying for state DONE, got RUNNING"
     assert guess_category(vocabulary, paste(polling, polling, polling)) is None
+
+
+def test_json_keys_that_open_or_hold_nothing_are_not_error_content():
+    vocabulary = load_vocabulary()
+    show = paste("{", '  "dataDiskImages": [],', '  "disallowed": {', '    "vmDiskType": "None"', "  },", '  "errors": null,', '  "name": "20.04.202301"', "}")
+    assert guess_category(vocabulary, show) is None

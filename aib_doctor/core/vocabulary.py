@@ -78,6 +78,8 @@ NOT_AN_ERROR = LazyRegex(
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
     r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|"
+    # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
+    r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
     # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations)
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
