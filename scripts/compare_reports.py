@@ -6,7 +6,8 @@ from this working tree and from a git revision (default: main).
 
 The revision's tree is exported to a temporary folder (`git archive`) and both trees analyze the same
 fixture files in-process (typer's CliRunner, one process per tree), so the check takes seconds.
-Exits 1 and names the files whose exit code or report differ.
+Exits 1 and names the files whose exit code or report differ, with the primary finding before and after
+when that moved.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ def reports(tree: Path, paths: list[str]) -> dict[str, list]:
     return json.loads(done.stdout)
 
 
+def primary(report: list) -> str:
+    """The primary finding's rule and category, or the status when there is none."""
+    try:
+        data = json.loads(report[1])
+    except ValueError:
+        return "no report"
+    found = data.get("primary")
+    return f"{found['rule']} {found['category']}" if found else data.get("status", "?")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("revision", nargs="?", default="main")
@@ -64,7 +75,8 @@ def main() -> int:
     after = reports(ROOT, paths)
     changed = [p for p in paths if before[p] != after[p]]
     for path in changed:
-        print(f"differs: {Path(path).relative_to(ROOT)} (exit {before[path][0]} -> {after[path][0]})")
+        moved = f": {primary(before[path])} -> {primary(after[path])}" if primary(before[path]) != primary(after[path]) else ""
+        print(f"differs: {Path(path).relative_to(ROOT)} (exit {before[path][0]} -> {after[path][0]}){moved}")
     print(f"{len(paths) - len(changed)} of {len(paths)} reports identical to {args.revision}'s")
     return 1 if changed else 0
 
