@@ -91,7 +91,7 @@ def cases(huge_mb: int = 200) -> list[Case]:
         Case("bundle: template.json not JSON", ("analyze", "bundle"), 2, {"bundle/template.json": b"{oops"}),
         Case("empty folder", ("analyze", "bundle"), 2, {"bundle": None}),
         Case(f"{huge_mb} MB single line", a, 0, {"input": b"A" * (huge_mb << 20) + b"\n"}),
-        Case("pasted ERROR: no rule explains", a, 3, {"input": b"ERROR: the widget frobnicated unexpectedly\n"}),
+        Case("pasted ERROR: no rule explains", a, 3, {"input": b"ERROR: the zorblax quuxed its flibbertigibbet\n"}),
         Case("lint: JSON nested 10,000 levels", lint, 2, {"input": b"[" * 10000 + b"]" * 10000}),
         Case('lint: "source": "PlatformImage"', lint, 2, {"input": _template(("properties", "source"), "PlatformImage")}),
         Case("lint: ARM parameter refers to itself", lint, 2, {"input": json.dumps(ARM_SELF).encode()}),
