@@ -153,3 +153,20 @@ def test_json_keys_that_open_or_hold_nothing_are_not_error_content():
     vocabulary = load_vocabulary()
     show = paste("{", '  "dataDiskImages": [],', '  "disallowed": {', '    "vmDiskType": "None"', "  },", '  "errors": null,', '  "name": "20.04.202301"', "}")
     assert guess_category(vocabulary, show) is None
+
+
+def test_a_paste_with_error_content_no_rule_or_word_explains_is_a_failure_with_its_error_lines():
+    """Exit 3, not "nothing wrong": the text says it failed in words no marker or category knows."""
+    from aib_doctor.core.catalog import load_catalog
+    from aib_doctor.core.diagnose import diagnose
+    from aib_doctor.core.scan import pattern_table, scan_text
+
+    catalog = load_catalog()
+    table = pattern_table(catalog)
+    text = "[1] 10:09:49 [SUCCESS] zorb000001\n[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 127\n"
+    report = diagnose([scan_text(table, "input", text)], catalog, table)
+    assert (report.status, report.primary) == ("failed", None)
+    assert [(e.line, e.text) for e in report.error_lines] == [(2, "[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 127")]
+    # A Go nil error printed with %s is no error, and a text that ends in success is not a failure.
+    for quiet in ("==> azure-arm: Error: %!s(<nil>)\n", "zorb: Exited with error code 127\nzorb: retried; Build succeeded\n"):
+        assert diagnose([scan_text(table, "input", quiet)], catalog, table).status != "failed"

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.lazy_regex import LazyRegex
+from aib_doctor.core.redact import redact
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.timing import fire_timeline_rules
-from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, guess_category, load_vocabulary, text_lines
+from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, error_lines, guess_category, load_vocabulary, text_lines
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
@@ -75,13 +76,14 @@ def diagnose(
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
     # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
+    unexplained = _without_explained_lines(texts, fired)
     if cause is None and state in ("failed", "unknown"):
         # No signature or code: the category's vocabulary, when the text has error content at all.
-        guess = guess_category(vocabulary or load_vocabulary(), _without_explained_lines(texts, fired))
+        guess = guess_category(vocabulary or load_vocabulary(), unexplained)
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
-    if state == "unknown" and pasted and any(_STATED_ERROR.search(text) for _, _, text in lines):
+    if state == "unknown" and pasted and (any(_STATED_ERROR.search(text) for _, _, text in lines) or error_lines(text_lines(unexplained))):
         state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
@@ -108,6 +110,8 @@ def diagnose(
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
+        if not errors and pasted:  # error content in words the scan's markers do not know ("Exited with error code 127")
+            errors = tuple(Evidence(source, lineno, redact(text.strip()[:400])) for source, lineno, text in error_lines(text_lines(unexplained))[-8:])
     return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 

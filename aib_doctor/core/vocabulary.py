@@ -80,6 +80,8 @@ NOT_AN_ERROR = LazyRegex(
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
     r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|"
+    # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
+    r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
     r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
     # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations)
@@ -218,11 +220,7 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     the text has no error content, reports success after its last error, or too little in its words
     points to any category."""
     lines = text_lines(sources)
-    last_error = _last(lines, _is_error)
-    if last_error < 0:
-        # An excerpt whose only errors are retried, with no success after them: it is stuck on them.
-        last_error = _last(lines, _is_retried_error)
-    if last_error < 0 or _last(lines, SUCCESS.search) > last_error:
+    if not error_lines(lines):
         return None  # no error content, or success reported after the last error
     terms = vocabulary.known(terms_of("\n".join(text for _, _, text in lines)))
     if not terms:
@@ -244,6 +242,15 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
         groups={},
         basis="vocabulary",
     )
+
+
+def error_lines(lines: Sequence[tuple[str, int | None, str]]) -> list[tuple[str, int | None, str]]:
+    """The lines with error content of a text that does not report success after them (empty when it
+    has none, or ends in success); an excerpt whose only errors are retried is stuck on them."""
+    at = [i for i, line in enumerate(lines) if _is_error(line[2])] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
+    if not at or _last(lines, SUCCESS.search) > at[-1]:
+        return []
+    return [lines[i] for i in at]
 
 
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
