@@ -76,6 +76,11 @@ def count(docs: list[Document], categories: list[dict]) -> dict[str, dict[str, i
     return {category: dict(sorted(terms.items())) for category, terms in counts.items()}
 
 
+def fold(source: str, folds: int) -> int:
+    """The cross-validation fold of a text, by its source URL (a thread's texts stay together)."""
+    return hashlib.sha256(source.encode()).digest()[1] % folds
+
+
 def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[Document], folds: int) -> None:
     """The vocabulary's guess on each tuning text, learnt without the texts of that text's fold (by source).
 
@@ -85,7 +90,7 @@ def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[D
     from aib_doctor.core.vocabulary import guess_category
 
     table = pattern_table(load_catalog())
-    fold_of = {source: hashlib.sha256(source.encode()).digest()[1] % folds for _, source, _ in corpus}
+    fold_of = {source: fold(source, folds) for _, source, _ in corpus}
     right = tried = 0
     for fold in range(folds):
         vocabulary = build_vocabulary(categories, count(fixed + [d for d in corpus if fold_of[d[1]] != fold], categories))

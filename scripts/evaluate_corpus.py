@@ -4,6 +4,8 @@ label each text's thread resolved, split by a hash of the source URL into a tuni
     .venv/bin/python scripts/evaluate_corpus.py            # both parts' numbers
     .venv/bin/python scripts/evaluate_corpus.py --misses   # and the tuning part's misses, one a line
     .venv/bin/python scripts/evaluate_corpus.py --corpus DIR --by-set   # new collections, on arrival
+    .venv/bin/python scripts/evaluate_corpus.py --out-of-fold 5  # the tuning part with the vocabulary
+                                                                   # learnt without each text's fold
 
 The check part's misses are never listed: rules are not tuned against it.
 """
@@ -59,13 +61,13 @@ def load_cases(sets: list[str] | None = None, corpus: Path = CORPUS) -> list[Cas
     return cases
 
 
-def verdict(case: Case, catalog, table) -> tuple[str, str]:
-    """(what the tool said: a category, "unknown" or "none", and how)."""
+def verdict(case: Case, catalog, table, vocabulary=None) -> tuple[str, str]:
+    """(what the tool said: a category, "unknown" or "none", and how); `vocabulary` in place of the packaged one."""
     try:
         intake = read_input(str(case.path), table)
     except AibDoctorError as exc:
         return "error", str(exc)
-    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template)
+    report = diagnose(intake.scans, catalog, table, intake.status, intake.subject, intake.template, vocabulary=vocabulary)
     if report.primary is None:
         return ("unknown" if report.status == "failed" else "none"), report.status
     return report.primary.category, f"{report.primary.rule} {getattr(report.primary, 'basis', '')}"
@@ -80,13 +82,22 @@ def main() -> int:
         "--corpus", type=Path, default=CORPUS, help="a folder of collections to score instead, such as new ones before they join fixtures/realworld"
     )
     parser.add_argument("--by-basis", action="store_true", help="also print each part's failures by the basis of its answer")
+    parser.add_argument(
+        "--out-of-fold",
+        type=int,
+        default=0,
+        metavar="K",
+        help="score each tuning text with a vocabulary learnt without its fold (K folds by source URL): the rules "
+        "still know the tuning part, the vocabulary does not know the text",
+    )
     args = parser.parse_args()
     catalog = load_catalog()
     table = pattern_table(catalog)
+    fold_vocabulary = _fold_vocabularies(args.out_of_fold) if args.out_of_fold else None
     scores: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     misses = []
     for case in load_cases(args.sets, args.corpus):
-        said, how = verdict(case, catalog, table)
+        said, how = verdict(case, catalog, table, fold_vocabulary(case) if fold_vocabulary and case.part == "tune" else None)
         parts = [case.part] + ([f"{case.part} {case.path.relative_to(args.corpus).parts[0]}"] if args.by_set else [])
         if args.by_basis and case.failure:
             parts.append(f"{case.part} basis={how.split()[-1]}")
@@ -105,6 +116,29 @@ def main() -> int:
     if args.misses:
         print("\n".join(sorted(misses)))
     return 0
+
+
+def _fold_vocabularies(folds: int):
+    """case -> the vocabulary learnt from everything but the tuning texts of the case's fold (folds as
+    scripts/derive_vocabulary.py --folds draws them)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import derive_vocabulary as derive
+
+    from aib_doctor.core.vocabulary import build_vocabulary
+
+    categories = yaml.safe_load((derive.FOLDER / "categories.yaml").read_text(encoding="utf-8"))
+    fixed = derive.seed_documents(categories) + derive.rule_case_documents()
+    corpus = derive.corpus_documents()
+    fold_of = {source: derive.fold(source, folds) for _, source, _ in corpus}
+    built = {}
+
+    def vocabulary(case: Case):
+        fold = fold_of.get(case.source, derive.fold(case.source, folds))
+        if fold not in built:
+            built[fold] = build_vocabulary(categories, derive.count(fixed + [d for d in corpus if fold_of[d[1]] != fold], categories))
+        return built[fold]
+
+    return vocabulary
 
 
 def _count(score: collections.Counter, case: Case, said: str) -> None:
