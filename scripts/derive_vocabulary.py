@@ -92,10 +92,10 @@ def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[D
     table = pattern_table(load_catalog())
     fold_of = {source: fold(source, folds) for _, source, _ in corpus}
     right = tried = 0
-    for fold in range(folds):
-        vocabulary = build_vocabulary(categories, count(fixed + [d for d in corpus if fold_of[d[1]] != fold], categories))
+    for held_out in range(folds):
+        vocabulary = build_vocabulary(categories, count(fixed + [d for d in corpus if fold_of[d[1]] != held_out], categories))
         for case in load_cases():
-            if case.part != "tune" or not case.failure or fold_of.get(case.source) != fold:
+            if case.part != "tune" or not case.failure or fold_of.get(case.source) != held_out:
                 continue
             intake = read_input(str(case.path), table)
             guess = guess_category(vocabulary, [s.text_for_vocabulary() for s in intake.scans])
