@@ -75,7 +75,8 @@ def main() -> int:
     after = reports(ROOT, paths)
     changed = [p for p in paths if before[p] != after[p]]
     for path in changed:
-        moved = f": {primary(before[path])} -> {primary(after[path])}" if primary(before[path]) != primary(after[path]) else ""
+        was, now = primary(before[path]), primary(after[path])
+        moved = f": {was} -> {now}" if was != now else ""
         print(f"differs: {Path(path).relative_to(ROOT)} (exit {before[path][0]} -> {after[path][0]}){moved}")
     print(f"{len(paths) - len(changed)} of {len(paths)} reports identical to {args.revision}'s")
     return 1 if changed else 0

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from evaluate_corpus import CORPUS, load_cases  # noqa: E402
 
 from aib_doctor.core.catalog import load_catalog  # noqa: E402
-from aib_doctor.core.vocabulary import build_vocabulary, terms_of  # noqa: E402
+from aib_doctor.core.vocabulary import Vocabulary, build_vocabulary, terms_of  # noqa: E402
 
 FOLDER = ROOT / "aib_doctor" / "core" / "catalog" / "vocabulary"
 Document = tuple[str, str, str]
@@ -81,6 +81,11 @@ def fold(source: str, folds: int) -> int:
     return hashlib.sha256(source.encode()).digest()[1] % folds
 
 
+def learnt_without(categories: list[dict], fixed: list[Document], corpus: list[Document], folds: int, held_out: int) -> Vocabulary:
+    """The vocabulary learnt from the fixed documents and the corpus texts outside fold `held_out`."""
+    return build_vocabulary(categories, count(fixed + [d for d in corpus if fold(d[1], folds) != held_out], categories))
+
+
 def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[Document], folds: int) -> None:
     """The vocabulary's guess on each tuning text, learnt without the texts of that text's fold (by source).
 
@@ -90,12 +95,11 @@ def cross_validate(categories: list[dict], fixed: list[Document], corpus: list[D
     from aib_doctor.core.vocabulary import guess_category
 
     table = pattern_table(load_catalog())
-    fold_of = {source: fold(source, folds) for _, source, _ in corpus}
     right = tried = 0
     for held_out in range(folds):
-        vocabulary = build_vocabulary(categories, count(fixed + [d for d in corpus if fold_of[d[1]] != held_out], categories))
+        vocabulary = learnt_without(categories, fixed, corpus, folds, held_out)
         for case in load_cases():
-            if case.part != "tune" or not case.failure or fold_of.get(case.source) != held_out:
+            if case.part != "tune" or not case.failure or fold(case.source, folds) != held_out:
                 continue
             intake = read_input(str(case.path), table)
             guess = guess_category(vocabulary, [s.text_for_vocabulary() for s in intake.scans])

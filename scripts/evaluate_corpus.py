@@ -124,19 +124,16 @@ def _fold_vocabularies(folds: int):
     sys.path.insert(0, str(ROOT / "scripts"))
     import derive_vocabulary as derive
 
-    from aib_doctor.core.vocabulary import build_vocabulary
-
     categories = yaml.safe_load((derive.FOLDER / "categories.yaml").read_text(encoding="utf-8"))
     fixed = derive.seed_documents(categories) + derive.rule_case_documents()
     corpus = derive.corpus_documents()
-    fold_of = {source: derive.fold(source, folds) for _, source, _ in corpus}
     built = {}
 
     def vocabulary(case: Case):
-        fold = fold_of.get(case.source, derive.fold(case.source, folds))
-        if fold not in built:
-            built[fold] = build_vocabulary(categories, derive.count(fixed + [d for d in corpus if fold_of[d[1]] != fold], categories))
-        return built[fold]
+        held_out = derive.fold(case.source, folds)
+        if held_out not in built:
+            built[held_out] = derive.learnt_without(categories, fixed, corpus, folds, held_out)
+        return built[held_out]
 
     return vocabulary
 

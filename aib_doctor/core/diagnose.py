@@ -75,15 +75,17 @@ def diagnose(
         state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
-    # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
     unexplained = _without_explained_lines(texts, fired)
+    # What a paste says failed that no benign rule explains (a log's texts are only what the vocabulary reads).
+    unexplained_errors = error_lines(text_lines(unexplained)) if pasted else []
+    # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
     if cause is None and state in ("failed", "unknown"):
         # No signature or code: the category's vocabulary, when the text has error content at all.
         guess = guess_category(vocabulary or load_vocabulary(), unexplained)
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
-    if state == "unknown" and pasted and (any(_STATED_ERROR.search(text) for _, _, text in lines) or error_lines(text_lines(unexplained))):
+    if state == "unknown" and pasted and (unexplained_errors or any(_STATED_ERROR.search(text) for _, _, text in lines)):
         state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
@@ -110,8 +112,8 @@ def diagnose(
     errors: tuple[Evidence, ...] = ()
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
-        if not errors and pasted:  # error content in words the scan's markers do not know ("Exited with error code 127")
-            errors = tuple(Evidence(source, lineno, redact(text.strip()[:400])) for source, lineno, text in error_lines(text_lines(unexplained))[-8:])
+        if not errors:  # error content in words the scan's markers do not know ("Exited with error code 127")
+            errors = tuple(Evidence(source, lineno, redact(text.strip()[:400])) for source, lineno, text in unexplained_errors[-8:])
     return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 
