@@ -222,7 +222,9 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     lines = text_lines(sources)
     if not error_lines(lines):
         return None  # no error content, or success reported after the last error
-    terms = vocabulary.known(terms_of("\n".join(text for _, _, text in lines)))
+    # In a fixed order: float sums over a set follow its hash order, which differs between runs, and a
+    # rounding difference must not change which category or which evidence line a report shows.
+    terms = sorted(vocabulary.known(terms_of("\n".join(text for _, _, text in lines))))
     if not terms:
         return None
     likelihoods = vocabulary.likelihoods(terms)
@@ -283,7 +285,7 @@ def _evidence_lines(lines: Sequence[tuple[str, int | None, str]], leaning: dict[
     """The lines whose terms lean most towards the category, error-looking lines first, in text order."""
     scored = []
     for source, lineno, text in lines:
-        weight = sum(leaning.get(t, 0.0) for t in terms_of(text))
+        weight = sum(leaning.get(t, 0.0) for t in sorted(terms_of(text)))
         if weight > 0:
             scored.append((-(weight + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
     best = sorted(scored)[:EVIDENCE_LINES]
