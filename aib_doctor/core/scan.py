@@ -222,7 +222,9 @@ class Scan:
             hits.evidence += self._lines_above(lineno, rule.context, before)
         if len(hits.evidence) < EVIDENCE_PER_PATTERN + rule.context:
             m = match or entry.regex.search(text)
-            hits.evidence.append(self._evidence(lineno, text, before, m.group(0) if m else ""))
+            # A logical message can be a whole paragraph: its evidence is its start (its `unless` saw all of it)
+            shown = text if at is not None else text[:LOGICAL_EVIDENCE_CHARS]
+            hits.evidence.append(self._evidence(lineno, shown, before, m.group(0) if m else ""))
         if not hits.groups:
             groups = {k: v for k, v in match.groupdict().items() if v} if match else entry.groups(text)
             hits.groups = {k: redact(v) for k, v in groups.items()}
@@ -262,7 +264,7 @@ class Scan:
                 for m in re.compile(entry.loose, re.M).finditer(text):
                     first, _ = LogicalText.lines_of(form, m.start(), m.end())
                     message = LogicalText.message_at(form, m.start(), m.end())
-                    self._rule_hit(index, entry, first, message[:LOGICAL_EVIDENCE_CHARS], m)
+                    self._rule_hit(index, entry, first, message, m)
                     if index in self._hits:
                         self._hits[index].loose = True
                     if index in self._hits and len(self._hits[index].evidence) >= EVIDENCE_PER_PATTERN:
