@@ -75,6 +75,18 @@ def test_no_guess_without_error_content_or_when_the_text_ends_in_success():
     assert diagnose_source("input", retried).primary is None
 
 
+def test_errors_an_installer_calls_safe_to_ignore_are_no_error_content():
+    # Chocolatey's bootstrap prints this in every Windows build that installs it
+    text = (
+        "WARNING: You can safely ignore errors related to missing log files when\n"
+        "  upgrading from a version of Chocolatey less than 0.9.9.\n"
+        "  'Batch file could not be found' is also safe to ignore.\n"
+        "  'The system cannot find the file specified' - also safe.\n"
+    )
+    assert diagnose_source("input", text).primary is None
+    assert diagnose_source("input", text + "ERROR: The install of git was NOT successful.\n").primary.category == "customizer_failed"
+
+
 def test_a_benign_line_is_no_evidence_for_another_rule():
     line = 'PACKER OUT ==> azure-arm: Error deleting resource. Will retry. StatusCode=400 Code="PublicIPAddressCannotBeDeleted"'
     report = diagnose_source("customization.log", line)

@@ -79,7 +79,7 @@ NOT_AN_ERROR = LazyRegex(
     NOT_AN_ERROR_LINE + "|" + _RETRIED + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
-    r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|"
+    r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|\balso safe\b|"
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
