@@ -87,6 +87,18 @@ def test_errors_an_installer_calls_safe_to_ignore_are_no_error_content():
     assert diagnose_source("input", text + "ERROR: The install of git was NOT successful.\n").primary.category == "customizer_failed"
 
 
+def test_a_rules_exception_wrapped_onto_the_next_line_still_counts():
+    # AIB050 (terms not accepted) is unless the offer itself is gone; here the "not found" is on the next line
+    text = (
+        '> Original Error: Code="ResourcePurchaseValidationFailed" Message="User failed validation to purchase resources. '
+        "Error message: 'The offer with Offer ID 'centos-8-gen2' was not\n"
+        "> found. Try one of these: 1- Make sure the offer name is written correctly.'\"\n"
+    )
+    assert diagnose_source("input", text).primary.rule == "AIB076"
+    terms = text.replace("was not\n> found. Try one of these", "cannot be purchased:\n> accept its terms first. Try one of these")
+    assert diagnose_source("input", terms).primary.rule == "AIB050"
+
+
 def test_a_benign_line_is_no_evidence_for_another_rule():
     line = 'PACKER OUT ==> azure-arm: Error deleting resource. Will retry. StatusCode=400 Code="PublicIPAddressCannotBeDeleted"'
     report = diagnose_source("customization.log", line)

@@ -252,6 +252,7 @@ class Scan:
         alternatives = ("any", "partial")
         answered = {self._table.entries[index].rule.id for index in self._hits if self._table.entries[index].role in alternatives}
         logical = LogicalText(lines)
+        self._drop_unless_in_messages(logical)
         encoded = [form[0].encode("utf-8", "replace") for form in logical.forms]  # an escaped lone surrogate (\\ud800) is text too
         loose_set, indices = self._table.loose_for(encoded)
         for form, data in zip(logical.forms, encoded, strict=True):
@@ -269,6 +270,25 @@ class Scan:
                         self._hits[index].loose = True
                     if index in self._hits and len(self._hits[index].evidence) >= EVIDENCE_PER_PATTERN:
                         break
+
+    def _drop_unless_in_messages(self, logical: LogicalText) -> None:
+        """A physical line's hit whose whole message says what its rule's `unless` excludes: the exception was
+        wrapped onto the next line ("... was not\\n> found"), where the line's own test could not see it."""
+        for index in [i for i, hits in self._hits.items() if not hits.loose]:
+            unless = self._table.unless(self._table.entries[index].rule.id)
+            hits = self._hits[index]
+            matched = {e.line for e in hits.evidence if e.matched}
+            if unless is None or not matched or len(matched) < hits.count:
+                continue  # hits the evidence does not list may lie outside any message
+            covered: set[int] = set()
+            for form in logical.forms:
+                text = form[0]
+                for m in unless.finditer(text):
+                    left, right = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
+                    first, last = LogicalText.lines_of(form, left, right if right >= 0 else len(text))
+                    covered.update(range(first, last + 1))
+            if matched <= covered:
+                del self._hits[index]
 
     def result(self) -> ScanResult:
         lines: list[tuple[int, str]] = []
