@@ -163,10 +163,10 @@ def test_a_paste_with_error_content_no_rule_or_word_explains_is_a_failure_with_i
 
     catalog = load_catalog()
     table = pattern_table(catalog)
-    text = "[1] 10:09:49 [SUCCESS] zorb000001\n[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 127\n"
+    text = "[1] 10:09:49 [SUCCESS] zorb000001\n[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 3\n"
     report = diagnose([scan_text(table, "input", text)], catalog, table)
     assert (report.status, report.primary) == ("failed", None)
-    assert [(e.line, e.text) for e in report.error_lines] == [(2, "[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 127")]
+    assert [(e.line, e.text) for e in report.error_lines] == [(2, "[2] 10:09:50 [FAILURE] zorb000003 Exited with error code 3")]
     # A Go nil error printed with %s is no error, and a text that ends in success is not a failure.
     for quiet in ("==> azure-arm: Error: %!s(<nil>)\n", "zorb: Exited with error code 127\nzorb: retried; Build succeeded\n"):
         assert diagnose([scan_text(table, "input", quiet)], catalog, table).status != "failed"

@@ -61,7 +61,7 @@ ERROR_CONTENT = LazyRegex(
     r"not empty|already exists|(?:does|did) not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
     r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
     # a step that never ends says so without an error word
-    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return)\w*|stuck|hangs|hung)\b|"
+    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach)\w*|stuck|hangs|hung)\b|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
     r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception))\b|"
     # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages")
