@@ -12,12 +12,11 @@ from dataclasses import replace
 
 from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.lazy_regex import LazyRegex
-from aib_doctor.core.redact import redact
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.timing import fire_timeline_rules
-from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, error_lines, guess_category, load_vocabulary, text_lines
+from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, error_lines, guess_category, line_evidence, load_vocabulary, text_lines
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
@@ -113,7 +112,7 @@ def diagnose(
     if state == "failed" and primary is None:
         errors = tuple(sorted((e for s in scans for e in s.error_lines), key=_position))[-8:]
         if not errors:  # error content in words the scan's markers do not know ("Exited with error code 127")
-            errors = tuple(Evidence(source, lineno, redact(text.strip()[:400])) for source, lineno, text in unexplained_errors[-8:])
+            errors = tuple(line_evidence(*line) for line in unexplained_errors[-8:])
     return Report(state, subject or Subject(), primary, tuple(findings), timeline, errors)
 
 

@@ -136,12 +136,17 @@ class LogicalText:
         return first, last
 
     @staticmethod
+    def message_span(form: tuple[str, list[int], list[int]], start: int, end: int) -> tuple[int, int]:
+        """Start and end offsets of the logical line around a match at [start, end) in one form."""
+        text = form[0]
+        right = text.find("\n", end)
+        return text.rfind("\n", 0, start) + 1, right if right >= 0 else len(text)
+
+    @staticmethod
     def message_at(form: tuple[str, list[int], list[int]], start: int, end: int) -> str:
         """The logical line around a match: what evidence shows when the match spans physical lines."""
-        text = form[0]
-        left = text.rfind("\n", 0, start) + 1
-        right = text.find("\n", end)
-        return text[left : right if right >= 0 else len(text)]
+        left, right = LogicalText.message_span(form, start, end)
+        return form[0][left:right]
 
 
 _QUOTES = "[\"'\u2018\u2019\u201c\u201d`]"

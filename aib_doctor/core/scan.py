@@ -274,18 +274,15 @@ class Scan:
     def _drop_unless_in_messages(self, logical: LogicalText) -> None:
         """A physical line's hit whose whole message says what its rule's `unless` excludes: the exception was
         wrapped onto the next line ("... was not\\n> found"), where the line's own test could not see it."""
-        for index in [i for i, hits in self._hits.items() if not hits.loose]:
+        for index, hits in list(self._hits.items()):
             unless = self._table.unless(self._table.entries[index].rule.id)
-            hits = self._hits[index]
             matched = {e.line for e in hits.evidence if e.matched}
-            if unless is None or not matched or len(matched) < hits.count:
+            if unless is None or hits.loose or not matched or len(matched) < hits.count:
                 continue  # hits the evidence does not list may lie outside any message
             covered: set[int] = set()
             for form in logical.forms:
-                text = form[0]
-                for m in unless.finditer(text):
-                    left, right = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end())
-                    first, last = LogicalText.lines_of(form, left, right if right >= 0 else len(text))
+                for m in unless.finditer(form[0]):
+                    first, last = LogicalText.lines_of(form, *LogicalText.message_span(form, m.start(), m.end()))
                     covered.update(range(first, last + 1))
             if matched <= covered:
                 del self._hits[index]

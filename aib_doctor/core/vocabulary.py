@@ -289,4 +289,9 @@ def _evidence_lines(lines: Sequence[tuple[str, int | None, str]], leaning: dict[
         if weight > 0:
             scored.append((-(weight + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
     best = sorted(scored)[:EVIDENCE_LINES]
-    return tuple(Evidence(source, lineno, redact(text.strip()[:400])) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
+    return tuple(line_evidence(source, lineno, text) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
+
+
+def line_evidence(source: str, lineno: int | None, text: str) -> Evidence:
+    """A line of a text quoted as evidence: stripped, shortened and redacted."""
+    return Evidence(source, lineno, redact(text.strip()[:400]))
