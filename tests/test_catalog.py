@@ -37,6 +37,14 @@ def test_every_pattern_compiles_in_re2_and_python(catalog):
             re2.compile(pattern.regex)
 
 
+def test_no_pattern_holds_a_control_character(catalog):
+    # a "\b" inside a double-quoted YAML string is a backspace, not a word boundary: such a pattern
+    # compiles and never matches
+    for rule in catalog:
+        for pattern in rule.patterns:
+            assert not re.search(r"[\x00-\x08\x0b-\x1f]", pattern.regex), (rule.id, pattern.regex)
+
+
 def test_benign_rules_have_priority_zero(catalog):
     assert all(r.priority == 0 for r in catalog if r.category == "benign")
 

@@ -54,6 +54,17 @@ def test_the_innermost_specific_code_wins_over_its_wrappers():
     assert "AIB105" in {f.rule for f in report.findings}
 
 
+def test_a_marketplace_purchase_failure_is_named_by_its_inner_detail():
+    # MarketplacePurchaseEligibilityFailed wraps terms not accepted and offers that are gone alike
+    gone = (
+        '{\n  "code": "MarketplacePurchaseEligibilityFailed",\n  "details": [{"code": "BadRequest", "message": '
+        '"Offer with PublisherId: \'kali-linux\', OfferId: \'kali\' and PlanId: kali-2023-3 was removed from the marketplace for new purchase."}]\n}'
+    )
+    terms = gone.replace("was removed from the marketplace for new purchase", "cannot be purchased due to validation errors. Legal terms have not been accepted for this item on this subscription")
+    assert diagnose_source("input", gone).primary.category == "source_image"
+    assert diagnose_source("input", terms).primary.category == "subscription_setup"
+
+
 def test_a_distinctive_line_alone_fires_its_rule_as_partial():
     text = "[INFO] command 'powershell -file C:/Windows/Temp/script.ps1' exited with code: 5"
     report = diagnose_source("customization.log", text)
