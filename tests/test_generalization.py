@@ -58,11 +58,31 @@ def test_a_marketplace_purchase_failure_is_named_by_its_inner_detail():
     # MarketplacePurchaseEligibilityFailed wraps terms not accepted and offers that are gone alike
     gone = (
         '{\n  "code": "MarketplacePurchaseEligibilityFailed",\n  "details": [{"code": "BadRequest", "message": '
-        '"Offer with PublisherId: \'kali-linux\', OfferId: \'kali\' and PlanId: kali-2023-3 was removed from the marketplace for new purchase."}]\n}'
+        "\"Offer with PublisherId: 'kali-linux', OfferId: 'kali' and PlanId: kali-2023-3 was removed from the marketplace for new purchase.\"}]\n}"
     )
-    terms = gone.replace("was removed from the marketplace for new purchase", "cannot be purchased due to validation errors. Legal terms have not been accepted for this item on this subscription")
+    terms = gone.replace(
+        "was removed from the marketplace for new purchase",
+        "cannot be purchased due to validation errors. Legal terms have not been accepted for this item on this subscription",
+    )
     assert diagnose_source("input", gone).primary.category == "source_image"
     assert diagnose_source("input", terms).primary.category == "subscription_setup"
+
+
+def test_an_az_cmdlets_error_record_is_the_clients_not_a_customizers():
+    # The record's FullyQualifiedErrorId names the Az cmdlet; its "At ...ps1" line, wrapped, does not.
+    # AIB077's veto on that line must hold although the same words are also its `unless`.
+    text = (
+        "New-AzResourceGroupDeployment : Resource Microsoft.Compute/virtualMachines 'vm-0' failed with message '{\n"
+        '  "error": {\n    "code": "PropertyChangeNotAllowed",\n'
+        '    "message": "Changing property \'imageReference.id\' is not allowed."\n  }\n}\'\n'
+        "At C:\\Users\\someone\n(F921DD46)\\Desktop\\deploy.ps1:123 char:5\n"
+        "+     New-AzResourceGroupDeployment -ResourceGroupName $rg ...\n"
+        "    + CategoryInfo          : NotSpecified: (:) [New-AzResourceGroupDeployment], Exception\n"
+        "    + FullyQualifiedErrorId : Microsoft.Azure.Commands.ResourceManager.Cmdlets.Implementation.NewAzureResourceGroupDeploymentCmdlet\n"
+    )
+    report = diagnose_source("input", text)
+    assert report.primary.category == "template_conflict"
+    assert "AIB077" not in {f.rule for f in report.findings}
 
 
 def test_a_distinctive_line_alone_fires_its_rule_as_partial():
