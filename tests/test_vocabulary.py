@@ -143,6 +143,12 @@ def test_packer_validate_saying_the_configuration_is_valid_ends_in_success():
     assert ends_in_success([warning, detail, ("input", 8, "The configuration is valid.")])
 
 
+def test_a_test_tool_that_ran_successfully_ends_in_success():
+    failed_check = ("input", 3, "    amazon-2: Failed to read /etc/goss.d, using the default file")
+    assert not ends_in_success([failed_check])
+    assert ends_in_success([failed_check, ("input", 9, "==> amazon-2: Goss tests ran successfully")])
+
+
 def test_a_wait_polling_a_state_is_not_an_error_that_keeps_coming_back():
     vocabulary = load_vocabulary()
     polling = "packer: 2019/09/24 09:48:38 Retryable error: retrying for state DONE, got RUNNING"

@@ -93,7 +93,7 @@ RETRIED = LazyRegex("(?i)" + _RETRIED)
 # A text that ends in success after its errors reports errors that were retried or harmless.
 SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
-    r"installed successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
+    r"installed successfully|ran successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
     r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!)"
