@@ -180,9 +180,10 @@ class PatternTable:
         alternation = "(?m)" + "|".join(f"(?:{without_captures(e.pattern)})" for e in entries)
         return _engine_search(re2.compile(alternation.encode(), options))
 
-    def unless(self, rule_id: str) -> re.Pattern | None:
-        """The rule's `unless` pattern in Python's form (re caches the compiled form)."""
-        pattern = self._unless.get(rule_id)
+    def unless(self, entry: Entry) -> re.Pattern | None:
+        """The `unless` of the entry's rule in Python's form (re caches the compiled form); None for a `none`
+        entry, since `unless` qualifies a rule's evidence and a veto is not qualified."""
+        pattern = self._unless.get(entry.rule.id) if entry.role != "none" else None
         return None if pattern is None else re.compile(pattern)
 
 

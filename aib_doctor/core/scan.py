@@ -212,8 +212,7 @@ class Scan:
         where = "customization.log" if self.source == "validation.log" else self.source  # both are Packer's logs
         if where != "input" and where not in rule.where:
             return
-        # `unless` qualifies a rule's evidence; a `none` pattern is a veto, and a veto is not qualified
-        unless = self._table.unless(rule.id) if entry.role != "none" else None
+        unless = self._table.unless(entry)
         if unless is not None and unless.search(text):
             return
         hits = self._hits.setdefault(index, PatternHits())
@@ -276,8 +275,7 @@ class Scan:
         """A physical line's hit whose whole message says what its rule's `unless` excludes: the exception was
         wrapped onto the next line ("... was not\\n> found"), where the line's own test could not see it."""
         for index, hits in list(self._hits.items()):
-            entry = self._table.entries[index]
-            unless = self._table.unless(entry.rule.id) if entry.role != "none" else None
+            unless = self._table.unless(self._table.entries[index])
             matched = {e.line for e in hits.evidence if e.matched}
             if unless is None or hits.loose or not matched or len(matched) < hits.count:
                 continue  # hits the evidence does not list may lie outside any message
