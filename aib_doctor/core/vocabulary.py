@@ -43,6 +43,9 @@ _NOISE = LazyRegex(
     r"^(?!0x[0-9a-f]{8}$).*\d.*$|^[0-9a-f-]{16,}$|"
     r"^(?:the|a|an|and|or|of|to|in|on|for|is|it|at|by|be|was|with|this|that|from|as|are|not|no|if|you|your|we|i|has|have|been|will|can|please)$"
 )
+# ...except the number a tool reports as its result: an exit code or status names a family's failure as
+# well as its words do (msiexec's 1603, apt's 100, a killed process's 137). It counts as "code N".
+_RESULT_CODE = LazyRegex(r"(?i)\b(?:exit(?:\s*code|\s*status)?|code|status|error|returned|hresult|result)\s*[:=]?\s*(-?\d{2,10})\b")
 _CAMEL_NAME = LazyRegex(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
 _CAMEL_WORD = LazyRegex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # Words every failure text has (log structure, generic failure words): never vocabulary on their own. Packer's
@@ -153,14 +156,16 @@ def normalize(term: str) -> str:
 
 def terms_of(text: str) -> set[str]:
     """The words and two-word phrases of a text's messages (log prefixes removed) the vocabulary counts:
-    no numbers, ids or common words. The words inside camelCase names count too (an error code such as
-    InvalidBeginGetAccessForGalleryImageVersionSnapshotResponseFromPIR speaks of a gallery image version)."""
+    no numbers (but a result code, as "code N"), ids or common words. The words inside camelCase names count
+    too (an error code such as InvalidBeginGetAccessForGalleryImageVersionSnapshotResponseFromPIR speaks of
+    a gallery image version)."""
     messages = "\n".join(strip_prefixes(line) for line in text.splitlines())
     tokens = [t for t in _TOKEN.findall(normalize(messages)) if len(t) <= 30]
     inner = [w.lower() for name in _CAMEL_NAME.findall(messages) for w in _CAMEL_WORD.findall(name)]
     words = {t for t in tokens + inner if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
     pairs = {f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False) if _phrase_word(a) and _phrase_word(b) and not (a in GENERIC and b in GENERIC)}
-    return words | pairs
+    codes = {f"code {number}" for number in _RESULT_CODE.findall(messages)}
+    return words | pairs | codes
 
 
 def _phrase_word(token: str) -> bool:
