@@ -32,13 +32,13 @@ def test_terms_are_words_and_phrases_without_numbers_ids_or_generic_words():
     assert not terms_of("(telemetry) Starting provisioner shell") - {"shell", "provisioner shell"}
 
 
-def test_the_likelihoods_are_smoothed_counts_under_equal_priors():
-    # (count + 0.1) / (category total 5 + 0.1 * 3 distinct terms), per term, multiplied
-    likelihoods = TOY.likelihoods({"winrm", "timeout"})
-    assert likelihoods["network"] == pytest.approx(math.log(3.1 / 5.3) + math.log(2.1 / 5.3))
-    assert likelihoods["deprovision"] == pytest.approx(math.log(0.1 / 5.3) + math.log(1.1 / 5.3))
+def test_a_category_is_weighed_against_the_rest_by_smoothed_counts():
+    # a term's leaning: (count here + 0.1) / (category total 5 + 0.1 * 3 distinct terms) against the same in the rest
     assert TOY.leaning("winrm", "network") == pytest.approx(math.log(31))  # 3.1/5.3 here against 0.1/5.3 in the rest
     assert TOY.leaning("timeout", "network") == pytest.approx(math.log(2.1 / 1.1))
+    odds = TOY.log_odds({"winrm", "timeout"})
+    assert odds["network"] == pytest.approx(math.log(31) + math.log(2.1 / 1.1))
+    assert odds["deprovision"] == pytest.approx(-odds["network"])  # with two categories the rest is the other one
 
 
 def test_a_guess_names_its_category_terms_and_lines():
