@@ -48,6 +48,12 @@ def test_a_guess_names_its_category_terms_and_lines():
     assert [e.line for e in guess.evidence] == [2]
 
 
+def test_a_guess_always_quotes_a_line_that_failed_and_marks_its_error_words():
+    guess = guess_category(TOY, paste("Configuring WinRM on the VM", "Copying files", "ERROR: the frobnicator broke"))
+    assert guess.rule.category == "network"
+    assert [(e.line, e.matched) for e in guess.evidence] == [(1, ""), (3, "ERROR")]
+
+
 def test_faint_words_error_free_text_and_later_success_give_no_guess():
     assert TOY.leaning("timeout", "network") < MIN_LEANING
     assert guess_category(TOY, paste("ERROR: timeout")) is None  # one faint term

@@ -285,16 +285,27 @@ def text_lines(sources: Sequence[tuple[str, Iterable[tuple[int | None, str]]]]) 
 
 
 def _evidence_lines(lines: Sequence[tuple[str, int | None, str]], leaning: dict[str, float]) -> tuple[Evidence, ...]:
-    """The lines whose terms lean most towards the category, error-looking lines first, in text order."""
+    """The lines whose terms lean most towards the category, error-looking lines first, in text order; one
+    of them always a line with error content (what made the text a failure), which counts as the matched
+    line, as a rule's is: a shortened quote keeps its error words in view."""
     scored = []
     for source, lineno, text in lines:
         weight = sum(leaning.get(t, 0.0) for t in sorted(terms_of(text)))
         if weight > 0:
-            scored.append((-(weight + (1 if ERROR_CONTENT.search(text) else 0)), lineno or 0, source, lineno, text))
+            scored.append((-(weight + (1 if _is_error(text) else 0)), lineno or 0, source, lineno, text))
     best = sorted(scored)[:EVIDENCE_LINES]
-    return tuple(line_evidence(source, lineno, text) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
+    if not any(_is_error(text) for *_, text in best):
+        failing = [line for line in sorted(scored) if _is_error(line[4])] or [(0, n or 0, s, n, t) for s, n, t in error_lines(lines)[-1:]]
+        best = best[: EVIDENCE_LINES - len(failing[:1])] + failing[:1]
+    return tuple(line_evidence(source, lineno, text, _error_words(text)) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
 
 
-def line_evidence(source: str, lineno: int | None, text: str) -> Evidence:
-    """A line of a text quoted as evidence: stripped, shortened and redacted."""
-    return Evidence(source, lineno, redact(text.strip()[:400]))
+def _error_words(text: str) -> str:
+    """The error words of a line with error content ("" for a line quoted for its terms alone)."""
+    return found.group(0) if _is_error(text) and (found := ERROR_CONTENT.search(text)) else ""
+
+
+def line_evidence(source: str, lineno: int | None, text: str, matched: str = "") -> Evidence:
+    """A line of a text quoted as evidence: stripped, shortened and redacted; `matched`, the words in it that
+    made it evidence."""
+    return Evidence(source, lineno, redact(text.strip()[:400]), matched)
