@@ -54,6 +54,18 @@ def test_a_guess_always_quotes_a_line_that_failed_and_marks_its_error_words():
     assert [(e.line, e.matched) for e in guess.evidence] == [(1, ""), (3, "ERROR")]
 
 
+def test_a_guess_reads_the_lines_around_the_errors_not_the_steps_that_went_well():
+    model = build_vocabulary(ENTRIES, {"network": {"winrm": 4, "nic": 1}, "deprovision": {"sysprep": 4, "setupact": 4}})
+    # winrm leans log((4.1 / 5.4) / (0.1 / 8.4)) = 4.16 to the network; sysprep and setupact log((4.1 / 8.4) / (0.1 / 5.4))
+    # = 3.27 each to deprovisioning. Read whole, 6.54 against 4.16 would make it deprovisioning; the WinRM error is
+    # four lines after them, beyond the three lines read around it.
+    steps = ("Running sysprep", "setupact written", "Step 3", "Step 4", "Step 5", "ERROR: WinRM broke")
+    guess = guess_category(model, paste(*steps))
+    assert guess.rule.category == "network"
+    assert [e.line for e in guess.evidence] == [6]
+    assert guess_category(model, paste(*steps[:2], *steps[5:])).rule.category == "deprovision"
+
+
 def test_faint_words_error_free_text_and_later_success_give_no_guess():
     assert TOY.leaning("timeout", "network") < MIN_LEANING
     assert guess_category(TOY, paste("ERROR: timeout")) is None  # one faint term
