@@ -32,6 +32,8 @@ def test_plain_log_lines_are_unchanged():
     ngen = "1>    Compiling assembly TaskScheduler, Version=10.0.0.0, Culture=Neutral, PublicKeyToken=31bf3856ad364e35 ..."
     assert redact(ngen) == ngen
     assert "s3cr3tvalue" not in redact("access_token=s3cr3tvalue")
+    # the DevOps agent's debug line for a proxy password it does not have
+    assert redact("##[debug]agent.proxypassword=undefined") == "##[debug]agent.proxypassword=undefined"
 
 
 def test_evidence_is_redacted():

@@ -38,8 +38,9 @@ _SECRET_WORD = (
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables). A .NET
 assembly's PublicKeyToken is public by definition and printed by every ngen and installer log."""
 
-_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
-"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***;
+_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
+JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so);
 and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
 
 
