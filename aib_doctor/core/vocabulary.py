@@ -231,10 +231,10 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     at = _error_indices(lines)
     if not at:
         return None  # no error content, or success reported after the last error
-    near = sorted({i for e in at for i in range(max(0, e - AROUND_ERRORS), min(len(lines), e + AROUND_ERRORS + 1))})
+    near = [lines[i] for i in sorted({i for e in at for i in range(max(0, e - AROUND_ERRORS), min(len(lines), e + AROUND_ERRORS + 1))})]
     # In a fixed order: float sums over a set follow its hash order, which differs between runs, and a
     # rounding difference must not change which category or which evidence line a report shows.
-    terms = sorted(vocabulary.known(terms_of("\n".join(lines[i][2] for i in near))))
+    terms = sorted(vocabulary.known(terms_of("\n".join(text for _, _, text in near))))
     if not terms:
         return None
     odds = vocabulary.log_odds(terms)
@@ -250,7 +250,7 @@ def guess_category(vocabulary: Vocabulary, sources: Sequence[tuple[str, Iterable
     note = f" Terms that point here: {', '.join(decisive)}."
     return Fired(
         rule=replace(rule, cause=rule.cause + note),
-        evidence=_evidence_lines([lines[i] for i in near], shown),
+        evidence=_evidence_lines(near, shown),
         groups={},
         basis="vocabulary",
     )
