@@ -34,6 +34,12 @@ def test_plain_log_lines_are_unchanged():
     assert "s3cr3tvalue" not in redact("access_token=s3cr3tvalue")
     # the DevOps agent's debug line for a proxy password it does not have
     assert redact("##[debug]agent.proxypassword=undefined") == "##[debug]agent.proxypassword=undefined"
+    # a URL whose user is a variable's name and whose password is empty: the host follows, not a secret
+    insteadof = 'git config --global url."https://$GIT_TOKEN:@git.example.com/".insteadOf "https://git.example.com/"'
+    assert redact(insteadof) == insteadof
+    assert "s3cr3t" not in redact("token:@s3cr3t")
+    autorest = 'keyvault.BaseClient#GetSecret: Failure responding to request: StatusCode=403'
+    assert redact(autorest) == autorest
 
 
 def test_evidence_is_redacted():

@@ -38,10 +38,12 @@ _SECRET_WORD = (
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables). A .NET
 assembly's PublicKeyToken is public by definition and printed by every ngen and installer log."""
 
-_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:)$", re.I)
+_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$", re.I)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
-JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so);
-and a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token)."""
+JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
+method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
+a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token);
+and a host after an empty password (`https://$TOKEN:@git.example.com/`: the variable's name, then the host)."""
 
 
 def _a_value(value: str) -> bool:
