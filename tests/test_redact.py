@@ -40,6 +40,12 @@ def test_plain_log_lines_are_unchanged():
     assert "s3cr3t" not in redact("token:@s3cr3t")
     autorest = 'keyvault.BaseClient#GetSecret: Failure responding to request: StatusCode=403'
     assert redact(autorest) == autorest
+    # a server's challenge names where to get a token; npm's integrity field is the package's public hash
+    challenge = "Unable to authenticate, need: Bearer authorization_uri=https://login.windows.net/common, Basic realm=\"https://pkgsprodsu3weu.app.pkgs.visualstudio.com/\""
+    assert redact(challenge) == challenge
+    integrity = "wanted sha512-" + "L3hKV5R/p5o81R7O02IGnwpDmkp6E982XhtbuwSe3O4qOtMMMtodicASA1Cny2U+aCXcNpml+m4dPsvsJ3jatg==" + " but got"
+    assert redact(integrity) == integrity
+    assert "abcdefgh12345678" not in redact("Authorization: Bearer abcdefgh12345678")
 
 
 def test_evidence_is_redacted():

@@ -135,7 +135,8 @@ SHAPES: tuple[Shape, ...] = (
     _shape(
         "authorization-header",
         r"authorization|bearer\s",
-        r"(?:authorization[\"'\\]*\s*[:=]\s*[\"'\\]*(?:basic|bearer|token|digest)\s+|\bbearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]{8,})",
+        # not a challenge's parameter (WWW-Authenticate: Bearer authorization_uri=..., realm="...")
+        r"(?:authorization[\"'\\]*\s*[:=]\s*[\"'\\]*(?:basic|bearer|token|digest)\s+|\bbearer\s+)(?!\w*=[\"\w])(?P<secret>[A-Za-z0-9._~+/=-]{8,})",
     ),
     _shape("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.", r"\b(?P<secret>eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)", 0),
     _shape("github-token", r"gh[pousr]_|github_pat_", r"\b(?P<secret>gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", 0),
@@ -158,7 +159,8 @@ SHAPES: tuple[Shape, ...] = (
         r"AccountKey=|SharedAccessKey=|SharedAccessSignature=",
         r"\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=(?P<secret>[^;\s\"'\\]+)",
     ),
-    _shape("storage-key", r"[A-Za-z0-9+/]{86}==", r"(?<![A-Za-z0-9+/=])(?P<secret>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])", 0),
+    # not a package's published integrity hash (npm's and SRI's "sha512-<base64>"), which is the same length
+    _shape("storage-key", r"[A-Za-z0-9+/]{86}==", r"(?<![A-Za-z0-9+/=])(?<!sha512-)(?P<secret>[A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])", 0),
     _shape("devops-pat", r"[a-z2-7]{52}", r"(?<![A-Za-z0-9])(?P<secret>[a-z2-7]{52})(?![A-Za-z0-9])", 0, accept=lambda v: any(c.isdigit() for c in v)),
     _shape(
         "base64-key-line",
