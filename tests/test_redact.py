@@ -46,6 +46,8 @@ def test_plain_log_lines_are_unchanged():
     integrity = "wanted sha512-" + "L3hKV5R/p5o81R7O02IGnwpDmkp6E982XhtbuwSe3O4qOtMMMtodicASA1Cny2U+aCXcNpml+m4dPsvsJ3jatg==" + " but got"
     assert redact(integrity) == integrity
     assert "abcdefgh12345678" not in redact("Authorization: Bearer abcdefgh12345678")
+    refused = "Failed to attach machine: =[https://contracts.canonical.com/v1/context/machines/token]invalid token: checksum error"
+    assert redact(refused) == refused
 
 
 def test_evidence_is_redacted():

@@ -32,11 +32,12 @@ VALUE = rf"(?:{_DQ_VALUE}|{_SQ_VALUE}|{_BARE_VALUE})"
 """A value as scripts and JSON write it: double-quoted (maybe JSON-escaped), single-quoted or bare."""
 
 _SECRET_WORD = (
-    r"(?:password|passwd|pwd|secret|(?<!publickey)token|api[_-]?key|access[_-]?key|account[_-]?key|storage[_-]?key|shared[_-]?access[_-]?key"
+    r"(?:password|passwd|pwd|secret|(?<!publickey)(?<!invalid )token|api[_-]?key|access[_-]?key|account[_-]?key|storage[_-]?key|shared[_-]?access[_-]?key"
     r"|private[_-]?key|master[_-]?key|function[_-]?key|primary[_-]?key|secondary[_-]?key|_key|_pat|sas[_-]?token|connection[_-]?string)"
 )
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables). A .NET
-assembly's PublicKeyToken is public by definition and printed by every ngen and installer log."""
+assembly's PublicKeyToken is public by definition and printed by every ngen and installer log; "invalid token: checksum
+error" is a client saying why it refused one, not a token."""
 
 _NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$", re.I)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
