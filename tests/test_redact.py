@@ -48,6 +48,12 @@ def test_plain_log_lines_are_unchanged():
     assert "abcdefgh12345678" not in redact("Authorization: Bearer abcdefgh12345678")
     refused = "Failed to attach machine: =[https://contracts.canonical.com/v1/context/machines/token]invalid token: checksum error"
     assert redact(refused) == refused
+    adal = "Original Error: clientCredentialsToken: received HTTP status 401 with response: {\"error_uri\":\"https://login.microsoftonline.com/error?code=7000215\"}"
+    assert redact(adal) == adal
+    # a signature the poster already masked stays as it was; a real one does not
+    masked = "https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sr=c&sig=xxxxxxxxxxxxxxxx and &sig=REDACTED&sr=b"
+    assert redact(masked) == masked
+    assert "k3yMaterial" not in redact("https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sig=k3yMaterial%3D")
 
 
 def test_evidence_is_redacted():

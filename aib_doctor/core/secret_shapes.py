@@ -32,12 +32,13 @@ VALUE = rf"(?:{_DQ_VALUE}|{_SQ_VALUE}|{_BARE_VALUE})"
 """A value as scripts and JSON write it: double-quoted (maybe JSON-escaped), single-quoted or bare."""
 
 _SECRET_WORD = (
-    r"(?:password|passwd|pwd|secret|(?<!publickey)(?<!invalid )token|api[_-]?key|access[_-]?key|account[_-]?key|storage[_-]?key|shared[_-]?access[_-]?key"
+    r"(?:password|passwd|pwd|secret|(?<!publickey)(?<!invalid )(?<!credentials)token|api[_-]?key|access[_-]?key|account[_-]?key|storage[_-]?key|shared[_-]?access[_-]?key"
     r"|private[_-]?key|master[_-]?key|function[_-]?key|primary[_-]?key|secondary[_-]?key|_key|_pat|sas[_-]?token|connection[_-]?string)"
 )
 """How the name of something secret ends (detect-secrets' keyword list, plus Azure's key and PAT variables). A .NET
 assembly's PublicKeyToken is public by definition and printed by every ngen and installer log; "invalid token: checksum
-error" is a client saying why it refused one, not a token."""
+error" is a client saying why it refused one, and Go's adal names its function in its errors
+("clientCredentialsToken: received HTTP status 401"): neither is a token."""
 
 _NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$", re.I)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
@@ -49,6 +50,14 @@ and a host after an empty password (`https://$TOKEN:@git.example.com/`: the vari
 
 def _a_value(value: str) -> bool:
     return not _NOT_A_VALUE.match(value) and len(value) >= 3
+
+
+_MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)$", re.I)
+"""A value the poster already masked (sig=REDACTED, sig=xxxx, code=***): nothing left to hide."""
+
+
+def _unmasked(value: str) -> bool:
+    return not _MASKED.match(value)
 
 
 def _entropy(value: str) -> float:
@@ -129,8 +138,14 @@ SHAPES: tuple[Shape, ...] = (
         r"(?:password|passwd|pwd|secret|token|key|pat|string)\\*\"\s*:\s*\{",
         rf"{_DQ}[\w.-]*(?:{_SECRET_WORD}|pat){_DQ}{_S}:{_S}\{{[^{{}}]{{0,160}}?{_DQ}value{_DQ}{_S}:{_S}{_DQ_VALUE}",
     ),
-    _shape("sas-signature", r"sig=", r"(?:(?<![\w])|(?<=\\u0026))sig=(?P<secret>[^&\s\"'<>\\]+)"),
-    _shape("url-secret-parameter", _URL_PARAMETER, _URL_PARAMETER + r"(?P<secret>[^&\s\"'<>\\#]+)"),
+    _shape("sas-signature", r"sig=", r"(?:(?<![\w])|(?<=\\u0026))sig=(?P<secret>[^&\s\"'<>\\]+)", accept=_unmasked),
+    # an error page's code=7000215 is Entra's error number, not an authorization code
+    _shape(
+        "url-secret-parameter",
+        _URL_PARAMETER,
+        _URL_PARAMETER + r"(?P<secret>[^&\s\"'<>\\#]+)",
+        accept=lambda v: _unmasked(v) and not v.isdigit(),
+    ),
     _shape("url-password", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"'<>\\]+:(?P<secret>[^@\s/\"'<>\\]+)@"),
     _shape("url-token-user", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://(?P<secret>[^/\s:@\"'<>\\]{16,})@", accept=_token_like),
     _shape(
