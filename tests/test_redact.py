@@ -50,6 +50,7 @@ def test_plain_log_lines_are_unchanged():
     assert redact(refused) == refused
     adal = "Original Error: clientCredentialsToken: received HTTP status 401 with response: {\"error_uri\":\"https://login.microsoftonline.com/error?code=7000215\"}"
     assert redact(adal) == adal
+    assert redact("see https://login.microsoftonline.com/error?code=7000215%22})") == "see https://login.microsoftonline.com/error?code=7000215%22})"
     # a signature the poster already masked stays as it was; a real one does not
     masked = "https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sr=c&sig=xxxxxxxxxxxxxxxx and &sig=REDACTED&sr=b"
     assert redact(masked) == masked

@@ -56,6 +56,10 @@ _MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)$", re.I
 """A value the poster already masked (sig=REDACTED, sig=xxxx, code=***): nothing left to hide."""
 
 
+_ERROR_NUMBER = LazyRegex(r"^\d+(?:%[0-9a-f]{2}|[)}\]])*$", re.I)
+"""A number, perhaps followed by the URL-encoded quote and brackets of the JSON it was pasted in (code=7000215%22})."""
+
+
 def _unmasked(value: str) -> bool:
     return not _MASKED.match(value)
 
@@ -144,7 +148,7 @@ SHAPES: tuple[Shape, ...] = (
         "url-secret-parameter",
         _URL_PARAMETER,
         _URL_PARAMETER + r"(?P<secret>[^&\s\"'<>\\#]+)",
-        accept=lambda v: _unmasked(v) and not v.isdigit(),
+        accept=lambda v: _unmasked(v) and not _ERROR_NUMBER.match(v),
     ),
     _shape("url-password", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"'<>\\]+:(?P<secret>[^@\s/\"'<>\\]+)@"),
     _shape("url-token-user", r"://[^/\s@]*@", r"\b[a-z][a-z0-9+.-]*://(?P<secret>[^/\s:@\"'<>\\]{16,})@", accept=_token_like),
