@@ -38,17 +38,19 @@ def test_plain_log_lines_are_unchanged():
     insteadof = 'git config --global url."https://$GIT_TOKEN:@git.example.com/".insteadOf "https://git.example.com/"'
     assert redact(insteadof) == insteadof
     assert "s3cr3t" not in redact("token:@s3cr3t")
-    autorest = 'keyvault.BaseClient#GetSecret: Failure responding to request: StatusCode=403'
+    autorest = "keyvault.BaseClient#GetSecret: Failure responding to request: StatusCode=403"
     assert redact(autorest) == autorest
     # a server's challenge names where to get a token; npm's integrity field is the package's public hash
-    challenge = "Unable to authenticate, need: Bearer authorization_uri=https://login.windows.net/common, Basic realm=\"https://pkgsprodsu3weu.app.pkgs.visualstudio.com/\""
+    challenge = 'Unable to authenticate, need: Bearer authorization_uri=https://login.windows.net/common, Basic realm="https://pkgsprodsu3weu.app.pkgs.visualstudio.com/"'
     assert redact(challenge) == challenge
     integrity = "wanted sha512-" + "L3hKV5R/p5o81R7O02IGnwpDmkp6E982XhtbuwSe3O4qOtMMMtodicASA1Cny2U+aCXcNpml+m4dPsvsJ3jatg==" + " but got"
     assert redact(integrity) == integrity
     assert "abcdefgh12345678" not in redact("Authorization: Bearer abcdefgh12345678")
     refused = "Failed to attach machine: =[https://contracts.canonical.com/v1/context/machines/token]invalid token: checksum error"
     assert redact(refused) == refused
-    adal = "Original Error: clientCredentialsToken: received HTTP status 401 with response: {\"error_uri\":\"https://login.microsoftonline.com/error?code=7000215\"}"
+    adal = (
+        'Original Error: clientCredentialsToken: received HTTP status 401 with response: {"error_uri":"https://login.microsoftonline.com/error?code=7000215"}'
+    )
     assert redact(adal) == adal
     assert redact("see https://login.microsoftonline.com/error?code=7000215%22})") == "see https://login.microsoftonline.com/error?code=7000215%22})"
     # a signature the poster already masked stays as it was; a real one does not

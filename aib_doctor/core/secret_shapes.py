@@ -40,7 +40,10 @@ assembly's PublicKeyToken is public by definition and printed by every ngen and 
 error" is a client saying why it refused one, and Go's adal names its function in its errors
 ("clientCredentialsToken: received HTTP status 401"): neither is a token."""
 
-_NOT_A_VALUE = LazyRegex(r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$", re.I)
+_NOT_A_VALUE = LazyRegex(
+    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
+    re.I,
+)
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
 JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
 method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
