@@ -59,12 +59,12 @@ _MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)$", re.I
 """A value the poster already masked (sig=REDACTED, sig=xxxx, code=***): nothing left to hide."""
 
 
-_ERROR_NUMBER = LazyRegex(r"^\d+(?:%[0-9a-f]{2}|[)}\]])*$", re.I)
-"""A number, perhaps followed by the URL-encoded quote and brackets of the JSON it was pasted in (code=7000215%22})."""
-
-
 def _unmasked(value: str) -> bool:
     return not _MASKED.match(value)
+
+
+_ERROR_NUMBER = LazyRegex(r"^\d+(?:%[0-9a-f]{2}|[)}\]])*$", re.I)
+"""A number, perhaps followed by the URL-encoded quote and brackets of the JSON it was pasted in (code=7000215%22})."""
 
 
 def _entropy(value: str) -> float:
