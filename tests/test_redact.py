@@ -48,6 +48,10 @@ def test_plain_log_lines_are_unchanged():
     assert "abcdefgh12345678" not in redact("Authorization: Bearer abcdefgh12345678")
     refused = "Failed to attach machine: =[https://contracts.canonical.com/v1/context/machines/token]invalid token: checksum error"
     assert redact(refused) == refused
+    # a Packer (Go template) or Ansible (Jinja) expression names where the value comes from
+    packer = '"login_password": "{{user `docker_login_password`}}",'
+    assert redact(packer) == packer
+    assert "s3cr3tvalue" not in redact('"login_password": "s3cr3tvalue",')
     adal = (
         'Original Error: clientCredentialsToken: received HTTP status 401 with response: {"error_uri":"https://login.microsoftonline.com/error?code=7000215"}'
     )

@@ -41,10 +41,11 @@ error" is a client saying why it refused one, and Go's adal names its function i
 ("clientCredentialsToken: received HTTP status 401"): neither is a token."""
 
 _NOT_A_VALUE = LazyRegex(
-    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
+    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\{\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
     re.I,
 )
-"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, <placeholders>, ***,
+"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, Packer's and Jinja's
+{{ template }} expressions, <placeholders>, ***,
 JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
 method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
 a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token);
