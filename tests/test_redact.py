@@ -52,6 +52,9 @@ def test_plain_log_lines_are_unchanged():
     packer = '"login_password": "{{user `docker_login_password`}}",'
     assert redact(packer) == packer
     assert "s3cr3tvalue" not in redact('"login_password": "s3cr3tvalue",')
+    # Ansible's become prompt ends in "password: " and the quoted command line follows it
+    become = """sudo -H -S -n -p "[sudo via ansible, key=ofxlibpjnnwlhv] password: " -u postgres /bin/sh -c '"'"'echo BECOME-SUCCESS'"'"'"""
+    assert redact(become) == become
     adal = (
         'Original Error: clientCredentialsToken: received HTTP status 401 with response: {"error_uri":"https://login.microsoftonline.com/error?code=7000215"}'
     )

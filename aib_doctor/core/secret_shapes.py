@@ -41,7 +41,7 @@ error" is a client saying why it refused one, and Go's adal names its function i
 ("clientCredentialsToken: received HTTP status 401"): neither is a token."""
 
 _NOT_A_VALUE = LazyRegex(
-    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\{\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
+    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\{\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|\s+-.*|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
     re.I,
 )
 """References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, Packer's and Jinja's
@@ -49,7 +49,9 @@ _NOT_A_VALUE = LazyRegex(
 JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
 method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
 a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token);
-and a host after an empty password (`https://$TOKEN:@git.example.com/`: the variable's name, then the host)."""
+a host after an empty password (`https://$TOKEN:@git.example.com/`: the variable's name, then the host); and the
+command line after a prompt that ends in "password: " (Ansible's `sudo -p "[sudo via ansible, key=...] password: " -u
+postgres ...`), which starts with a space and an option."""
 
 
 def _a_value(value: str) -> bool:
