@@ -52,6 +52,9 @@ def test_plain_log_lines_are_unchanged():
     packer = '"login_password": "{{user `docker_login_password`}}",'
     assert redact(packer) == packer
     assert "s3cr3tvalue" not in redact('"login_password": "s3cr3tvalue",')
+    # a value the poster already masked has nothing left to hide, in any shape
+    masked = "docker run -e POSTGRES_PASSWORD=REDACTED -e API_KEY=xxxx pgvector"
+    assert redact(masked) == masked
     # Ansible's become prompt ends in "password: " and the quoted command line follows it
     become = """sudo -H -S -n -p "[sudo via ansible, key=ofxlibpjnnwlhv] password: " -u postgres /bin/sh -c '"'"'echo BECOME-SUCCESS'"'"'"""
     assert redact(become) == become

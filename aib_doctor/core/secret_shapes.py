@@ -41,12 +41,11 @@ error" is a client saying why it refused one, and Go's adal names its function i
 ("clientCredentialsToken: received HTTP status 401"): neither is a token."""
 
 _NOT_A_VALUE = LazyRegex(
-    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\{\{.*|\$[\w:]+|%\w+%|<[^>]*>|\*+|\[REDACTED\]|\(.*|\.\.\.|[:=].*|.*:|\s+-.*|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
+    r"^(?:|null|none|undefined|true|false|failure|\[.*|\$\(.*|\$\{.*|\{\{.*|\$[\w:]+|%\w+%|\*+|\(.*|[:=].*|.*:|\s+-.*|@[\w-]+(?:\.[\w-]+)+(?:[:/].*)?)$",
     re.I,
 )
-"""References and placeholders, not secrets: ARM expressions, $(pipeline) and ${shell} variables, Packer's and Jinja's
-{{ template }} expressions, <placeholders>, ***,
-JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
+"""References, not secrets: ARM expressions, $(pipeline) and ${shell} variables, Packer's and Jinja's {{ template }}
+expressions, a lone * or **; JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
 method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
 a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token);
 a host after an empty password (`https://$TOKEN:@git.example.com/`: the variable's name, then the host); and the
@@ -54,16 +53,17 @@ command line after a prompt that ends in "password: " (Ansible's `sudo -p "[sudo
 postgres ...`), which starts with a space and an option."""
 
 
-def _a_value(value: str) -> bool:
-    return not _NOT_A_VALUE.match(value) and len(value) >= 3
-
-
 _MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)$", re.I)
-"""A value the poster already masked (sig=REDACTED, sig=xxxx, code=***): nothing left to hide."""
+"""A value the poster already masked or a placeholder (sig=REDACTED, password=xxxx, code=***, <password>, ...):
+nothing left to hide. Every shape skips these; the URL parameters that accept any value skip only these."""
 
 
 def _unmasked(value: str) -> bool:
     return not _MASKED.match(value)
+
+
+def _a_value(value: str) -> bool:
+    return not _NOT_A_VALUE.match(value) and _unmasked(value) and len(value) >= 3
 
 
 _ERROR_NUMBER = LazyRegex(r"^\d+(?:%[0-9a-f]{2}|[)}\]])*$", re.I)
