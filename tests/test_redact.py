@@ -55,6 +55,8 @@ def test_plain_log_lines_are_unchanged():
     # a value the poster already masked has nothing left to hide, in any shape
     masked = "docker run -e POSTGRES_PASSWORD=REDACTED -e API_KEY=xxxx pgvector"
     assert redact(masked) == masked
+    clone = "fatal: unable to access 'https://gitlab-ci-token:xxxxxx@gitlab.example.com/research/slack.git/': SSL certificate problem"
+    assert redact(clone) == clone
     # Ansible's become prompt ends in "password: " and the quoted command line follows it
     become = """sudo -H -S -n -p "[sudo via ansible, key=ofxlibpjnnwlhv] password: " -u postgres /bin/sh -c '"'"'echo BECOME-SUCCESS'"'"'"""
     assert redact(become) == become

@@ -53,9 +53,9 @@ command line after a prompt that ends in "password: " (Ansible's `sudo -p "[sudo
 postgres ...`), which starts with a space and an option."""
 
 
-_MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)$", re.I)
+_MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…)(?:@\S*)?$", re.I)
 """A value the poster already masked or a placeholder (sig=REDACTED, password=xxxx, code=***, <password>, ...):
-nothing left to hide. Every shape skips these; the URL parameters that accept any value skip only these."""
+nothing left to hide, also as a URL's password before its host (token:xxxxxx@gitlab.example.com). Every shape skips these; the URL parameters that accept any value skip only these."""
 
 
 def _unmasked(value: str) -> bool:
