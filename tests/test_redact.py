@@ -57,6 +57,8 @@ def test_plain_log_lines_are_unchanged():
     assert redact(masked) == masked
     clone = "fatal: unable to access 'https://gitlab-ci-token:xxxxxx@gitlab.example.com/research/slack.git/': SSL certificate problem"
     assert redact(clone) == clone
+    no_log = '"secret": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER",'
+    assert redact(no_log) == no_log
     # Ansible's become prompt ends in "password: " and the quoted command line follows it
     become = """sudo -H -S -n -p "[sudo via ansible, key=ofxlibpjnnwlhv] password: " -u postgres /bin/sh -c '"'"'echo BECOME-SUCCESS'"'"'"""
     assert redact(become) == become
