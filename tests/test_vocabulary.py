@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from aib_doctor.core.vocabulary import MIN_LEANING, build_vocabulary, ends_in_success, guess_category, load_vocabulary, terms_of
+from aib_doctor.core.vocabulary import ERROR_CONTENT, MIN_LEANING, build_vocabulary, ends_in_success, guess_category, load_vocabulary, terms_of
 
 ENTRIES = [
     {"category": category, "id": rule_id, "title": f"Looks like {category}", "cause": "Its words.", "fix": "Collect the log.", "seed": []}
@@ -111,6 +111,21 @@ def test_error_content_counts_an_unsuccessful_exit_but_not_a_timeout_setting():
     installer = paste("azure-arm: Starting Install WDK.vsix...", "azure-arm: Unsuccessful exit code returned by the installation process: -532462766.")
     assert guess_category(vocabulary, installer).rule.category == "customizer_failed"
     assert guess_category(vocabulary, paste("go test -v ./internal/services/compute -run=TestAccSharedImage_ -timeout 60m")) is None
+
+
+def test_a_traceback_a_non_zero_exit_in_other_words_a_failed_json_result_and_a_fault_are_error_content():
+    for line in (
+        "Traceback (most recent call last):",
+        "VisualStudio Bootstrapper: Vs setup process exited with code 87",
+        "[DEBUG] - Exit code returned from Start-VSChocolateyProcessAsAdmin: '5003'",
+        '  "success": false,',
+        '  "errorCode": "0x80070032",',
+        'Set-WSManQuickConfig : <f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"',
+    ):
+        assert ERROR_CONTENT.search(line), line
+    # a zero, and Windows Installer's success that wants a restart, are not failures
+    for line in ("command 'shutdown /r' exited with code: 0", " - vcredist140 (exit code 3010)", "Allowed exit codes are: [0]", '"errorCode": "0"'):
+        assert not ERROR_CONTENT.search(line), line
 
 
 def test_an_error_code_in_camel_case_is_error_content():

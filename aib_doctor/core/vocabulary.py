@@ -64,14 +64,19 @@ GENERIC = frozenset(
 )
 ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
-    r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?[1-9]|"
+    r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?(?!3010\b|1641\b)[1-9]|"
     r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
     r"not empty|already exists|(?:does|did) not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
     r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach)\w*|stuck|hangs|hung)\b|"
+    # Python's traceback; a process that exited with a non-zero code in other words than "exit code: N"
+    # ("exited with code 87", "Exit code returned from X: '5003'"; 3010 and 1641 are Windows Installer's
+    # success that wants a restart); a JSON result that says it failed
+    r"(?i:Traceback \(most recent call last\)|\bexit(?:ed)? (?:with )?(?:exit )?(?:code|status)\b[^0-9\n]{0,60}?'?-?(?!3010\b|1641\b)[1-9]\d*\b|"
+    r"\"success\"\s*:\s*false\b|\berror_?code\"?\s*[:=]\s*\"?(?:0x0*[1-9a-f][0-9a-f]*|-?[1-9]\d*)\b)|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
-    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception))\b|"
+    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault))\b|"
     # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages")
     r"(?-i:(?:^|[:>]\s+)E: [A-Z])"
 )
