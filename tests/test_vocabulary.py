@@ -121,6 +121,10 @@ def test_a_traceback_a_non_zero_exit_in_other_words_a_failed_json_result_and_a_f
         '  "success": false,',
         '  "errorCode": "0x80070032",',
         'Set-WSManQuickConfig : <f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"',
+        # Windows and tools in the user's language
+        "Errore di sistema 5.  Accesso negato.",
+        "Die Installation ist fehlgeschlagen.",
+        "安装失败",
     ):
         assert ERROR_CONTENT.search(line), line
     # a zero, and Windows Installer's success that wants a restart, are not failures
