@@ -45,8 +45,8 @@ _NOT_A_VALUE = LazyRegex(
     re.I,
 )
 """References, not secrets: ARM expressions, $(pipeline) and ${shell} variables, Packer's and Jinja's {{ template }}
-expressions, a lone * or **; JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password so); Go's Autorest naming the
-method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
+expressions, a lone * or **; JavaScript's undefined (the DevOps agent's debug lines print an unset proxy password
+so); Go's Autorest naming the method that failed ("keyvault.BaseClient#GetSecret: Failure responding to request");
 a label ending in a colon ("rejected the token: TF400813: ..." quotes an error code, not a token);
 a host after an empty password (`https://$TOKEN:@git.example.com/`: the variable's name, then the host); and the
 command line after a prompt that ends in "password: " (Ansible's `sudo -p "[sudo via ansible, key=...] password: " -u
@@ -55,8 +55,8 @@ postgres ...`), which starts with a space and an option."""
 
 _MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…|VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)(?:@\S*)?$", re.I)
 """A value the poster or the tool already masked, or a placeholder (sig=REDACTED, password=xxxx, code=***, <password>,
-Ansible's VALUE_SPECIFIED_IN_NO_LOG_PARAMETER, ...):
-nothing left to hide, also as a URL's password before its host (token:xxxxxx@gitlab.example.com). Every shape skips these; the URL parameters that accept any value skip only these."""
+Ansible's VALUE_SPECIFIED_IN_NO_LOG_PARAMETER, ...): nothing left to hide, also as a URL's password before its host
+(token:xxxxxx@gitlab.example.com). Every shape skips these; the URL parameters that accept any value skip only these."""
 
 
 def _unmasked(value: str) -> bool:

@@ -73,12 +73,12 @@ ERROR_CONTENT = LazyRegex(
     # Python's traceback; a process that exited with a non-zero code in other words than "exit code: N"
     # ("exited with code 87", "Exit code returned from X: '5003'"; 3010 and 1641 are Windows Installer's
     # success that wants a restart); a JSON result that says it failed
-    r"(?i:Traceback \(most recent call last\)|\bexit(?:ed)? (?:with )?(?:exit )?(?:code|status)\b[^0-9\n]{0,60}?'?-?(?!3010\b|1641\b)[1-9]\d*\b|"
+    r"(?:Traceback \(most recent call last\)|\bexit(?:ed)? (?:with )?(?:exit )?(?:code|status)\b[^0-9\n]{0,60}?'?-?(?!3010\b|1641\b)[1-9]\d*\b|"
     r"\"success\"\s*:\s*false\b|\berror_?code\"?\s*[:=]\s*\"?(?:0x0*[1-9a-f][0-9a-f]*|-?[1-9]\d*)\b)|"
     # the same words in the languages users' Windows and tools print them in (German, French, Italian, Spanish,
     # Portuguese, Chinese, Japanese)
-    r"(?i:\b(?:Fehler|fehlgeschlagen|Zugriff verweigert|erreur|échec|a échoué|Accès refusé|errore|non riuscit[oa]|Accesso negato|"
-    r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado)\b)|错误|失败|エラー|失敗|"
+    r"\b(?:Fehler|fehlgeschlagen|Zugriff verweigert|erreur|échec|a échoué|Accès refusé|errore|non riuscit[oa]|Accesso negato|"
+    r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado)\b|错误|失败|エラー|失敗|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
     r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault))\b|"
     # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages")
