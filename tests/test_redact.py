@@ -66,6 +66,10 @@ NOT_SECRETS = [
         'Original Error: clientCredentialsToken: received HTTP status 401 with response: {"error_uri":"https://login.microsoftonline.com/error?code=7000215"}',
     ),
     ("an error page's numeric code in pasted JSON", "see https://login.microsoftonline.com/error?code=7000215%22})"),
+    (
+        "after a colon, words that go on are a sentence about the secret, not its value",
+        'vault: getting key vault secret: GET https://x.vault.azure.net/secrets/db?api-version=7.4 "is_secret": conflicts with key_vault; token: invalid subject (sub) claim',
+    ),
     ("signatures the poster already masked", "https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sr=c&sig=xxxxxxxxxxxxxxxx and &sig=REDACTED&sr=b"),
 ]
 
@@ -80,6 +84,8 @@ def test_what_only_looks_like_a_secret_is_unchanged(why, line):
     [
         ("access_token=s3cr3tvalue", "s3cr3tvalue"),
         ("token:@s3cr3t", "s3cr3t"),
+        ("Password: hunter2 was set", "hunter2"),
+        ("secret: letmein", "letmein"),
         ("Authorization: Bearer abcdefgh12345678", "abcdefgh12345678"),
         ('"login_password": "s3cr3tvalue",', "s3cr3tvalue"),
         ("https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sig=k3yMaterial%3D", "k3yMaterial"),

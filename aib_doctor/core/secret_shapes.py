@@ -178,8 +178,12 @@ SHAPES: tuple[Shape, ...] = (
     ),
     _shape("convertto-securestring", r"ConvertTo-SecureString", rf"ConvertTo-SecureString(?:\s+-(?:AsPlainText|Force))*\s+(?:-String\s+)?{VALUE}"),
     _shape("net-user-password", r"net\s+user\s", r"\bnet\s+user\s+[^\s/]+\s+(?P<secret>(?![/*])[^\s]+)"),
+    # After a colon, a word and then more words is a sentence saying what failed ("error getting secret: unable
+    # to ...", "invalid token: invalid subject (sub) claim", '"is_secret": conflicts with key_vault'), not a value.
     _shape(
-        "keyword-assignment", r"(?:password|passwd|pwd|secret|token|key|_pat|string)\\*[\"']?[ \t]*[:=]", rf"{_SECRET_WORD}{_Q}?[ \t]*(?::|=(?!=))[ \t]*{VALUE}"
+        "keyword-assignment",
+        r"(?:password|passwd|pwd|secret|token|key|_pat|string)\\*[\"']?[ \t]*[:=]",
+        rf"{_SECRET_WORD}{_Q}?[ \t]*(?::(?![ \t]*[A-Za-z]+[ \t]+[A-Za-z])|=(?!=))[ \t]*{VALUE}",
     ),
     _shape(
         "connection-string-key",
