@@ -70,7 +70,10 @@ NOT_SECRETS = [
         "after a colon, words that go on are a sentence about the secret, not its value",
         'vault: getting key vault secret: GET https://x.vault.azure.net/secrets/db?api-version=7.4 "is_secret": conflicts with key_vault; token: invalid subject (sub) claim',
     ),
-    ("signatures the poster already masked", "https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sr=c&sig=xxxxxxxxxxxxxxxx and &sig=REDACTED&sr=b"),
+    (
+        "signatures the poster already masked",
+        "https://acct.blob.core.windows.net/c/a.vhd?sv=2018-11-09&sr=c&sig=xxxxxxxxxxxxxxxx and &sig=REDACTED&sr=b and ?se=2021-05-13&sig=xxxxxx.%3D&sp=r",
+    ),
 ]
 
 

@@ -53,10 +53,10 @@ command line after a prompt that ends in "password: " (Ansible's `sudo -p "[sudo
 postgres ...`), which starts with a space and an option."""
 
 
-_MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…|VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)(?:@\S*)?$", re.I)
+_MASKED = LazyRegex(r"^(?:\[?redacted\]?|x{3,}|\*{3,}|<[^>]*>|\.{3}|…|VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)(?:[.=]|%3D)*(?:@\S*)?$", re.I)
 """A value the poster or the tool already masked, or a placeholder (sig=REDACTED, password=xxxx, code=***, <password>,
 Ansible's VALUE_SPECIFIED_IN_NO_LOG_PARAMETER, ...): nothing left to hide, also as a URL's password before its host
-(token:xxxxxx@gitlab.example.com). Every shape skips these; the URL parameters that accept any value skip only these."""
+(token:xxxxxx@gitlab.example.com), or with the base64 padding it replaced left on (sig=xxxxxx.%3D). Every shape skips these; the URL parameters that accept any value skip only these."""
 
 
 def _unmasked(value: str) -> bool:
