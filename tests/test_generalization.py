@@ -137,6 +137,25 @@ def test_a_benign_line_is_no_evidence_for_another_rule():
     assert {f.rule for f in report.findings} == {"AIB020"}
 
 
+def test_a_benign_line_explains_the_rest_of_its_powershell_error_record():
+    # AIB183's line heads the record; its position, category and error id lines are not a failure either
+    text = (
+        "==> vhd: . : The term 'c:/Windows/Temp/packer-ps-env-vars-61ea9b1c-521e-256d-aac7-b07dd321060d.ps1' is not recognized as the\n"
+        "==> vhd: name of a cmdlet, function, script file, or operable program.\n"
+        "==> vhd: At line:1 char:138\n"
+        "==> vhd:     + CategoryInfo          : ObjectNotFound: (c:/Windows/Temp...7dd321060d.ps1:String) [], CommandNotFoundException\n"
+        "==> vhd:     + FullyQualifiedErrorId : CommandNotFoundException\n"
+    )
+    report = diagnose_source("input", text)
+    assert report.primary is None and report.status != "failed"
+    assert [f.rule for f in report.findings] == ["AIB183"]
+    # a record that follows, of another error, is still one
+    later = diagnose_source(
+        "input", text + "    azure-arm: Install-Thing : Access is denied.\n    azure-arm:     + FullyQualifiedErrorId : UnauthorizedAccess\n"
+    )
+    assert later.primary is not None and later.primary.category == "customizer_failed"
+
+
 def test_a_paste_that_ends_in_success_after_its_errors_is_no_failure():
     text = (
         '07:27:55 WARNING Terraform failed with "RetryableError" error. Retry: 2/3\n'

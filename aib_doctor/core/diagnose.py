@@ -62,9 +62,11 @@ def diagnose(
     state = build_state(status)
     fired = [hit for rule in catalog if (hit := _fire(rule, table, scans))]
     log_source = logs[0].source if logs else "input"
-    fired = _without_benign_lines(fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed)))
-    pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     texts = [s.text_for_vocabulary() for s in scans]
+    fired = fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed))
+    benign = _benign_lines(fired, texts)
+    fired = _without_benign_lines(fired, benign)
+    pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     lines = text_lines(texts)
     causes = {(e.source, e.line) for f in fired if f.rule.category != "benign" and f.rule.severity == "error" for e in f.evidence if e.line is not None}
     if state is None and pasted and ends_in_success(lines, causes):
@@ -74,7 +76,7 @@ def diagnose(
         state = "failed" if log_failed else "succeeded" if builder.finished else "unknown"
     fired.sort(key=_rank)
     cause = next((i for i, f in enumerate(fired) if f.rule.category != "benign" and f.rule.severity != "info"), None)
-    unexplained = _without_explained_lines(texts, fired)
+    unexplained = _without_explained_lines(texts, benign)
     # What a paste says failed that no benign rule explains (a log's texts are only what the vocabulary reads).
     unexplained_errors = error_lines(text_lines(unexplained)) if pasted else []
     # A log has its own verdict: a log that says nothing failed gets no guess; pasted text may.
@@ -84,7 +86,7 @@ def diagnose(
         if guess is not None:
             fired.insert(0, guess)
             cause, state = 0, "failed"
-    if state == "unknown" and pasted and (unexplained_errors or any(_STATED_ERROR.search(text) for _, _, text in lines)):
+    if state == "unknown" and pasted and (unexplained_errors or any(_STATED_ERROR.search(text) for _, _, text in text_lines(unexplained))):
         state = "failed"  # the paste says it failed even when nothing explains why: exit 3, with its error lines
     # The log line of the root cause tells which customizer failed when all of them have an `ending`.
     cause_line = None
@@ -166,10 +168,9 @@ def _fire(rule: Rule, table: PatternTable, scans: Sequence[ScanResult]) -> Fired
     return Fired(rule, ordered, groups, basis, loose)
 
 
-def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
+def _without_benign_lines(fired: list[Fired], benign: set[tuple[str, int]]) -> list[Fired]:
     """A line a benign rule explains (cleanup retries, "Will retry") is no evidence of a failure: other
     rules lose it, and a rule left with no evidence does not fire."""
-    benign = _benign_lines(fired)
     if not benign:
         return fired
     kept = []
@@ -183,13 +184,34 @@ def _without_benign_lines(fired: list[Fired]) -> list[Fired]:
     return kept
 
 
-def _benign_lines(fired: list[Fired]) -> set[tuple[str, int]]:
-    return {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+# A PowerShell error record ends with its FullyQualifiedErrorId line, a few lines below the message.
+_RECORD_END = LazyRegex(r"FullyQualifiedErrorId\s*:")
+_RECORD_LINES = 12
 
 
-def _without_explained_lines(texts, fired: list[Fired]):
+def _benign_lines(fired: list[Fired], texts) -> set[tuple[str, int]]:
+    """The lines benign rules explain: their evidence, and the rest of the PowerShell error record a line
+    starts (its position, category and error id lines say nothing the message did not)."""
+    explained = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    benign = set(explained)
+    for source, lines in texts if explained else ():
+        numbered = [(n, t) for n, t in lines if n is not None]
+        for i, (start, _) in enumerate(numbered):
+            if (source, start) not in explained:
+                continue
+            record = []
+            for n, text in numbered[i + 1 :]:
+                if n - start > _RECORD_LINES:
+                    break
+                record.append(n)
+                if _RECORD_END.search(text):
+                    benign |= {(source, m) for m in record}
+                    break
+    return benign
+
+
+def _without_explained_lines(texts, benign: set[tuple[str, int]]):
     """The texts less the lines a benign rule explained (a cleanup retry is not the error to guess from)."""
-    benign = _benign_lines(fired)
     if not benign:
         return texts
     return [(source, tuple((n, t) for n, t in lines if (source, n) not in benign)) for source, lines in texts]
