@@ -156,6 +156,23 @@ def test_a_benign_line_explains_the_rest_of_its_powershell_error_record():
     assert later.primary is not None and later.primary.category == "customizer_failed"
 
 
+def test_a_benign_rule_explains_every_line_it_matches_not_only_its_evidence():
+    firmware = "".join(f"W: Possible missing firmware /lib/firmware/i915/fw_{n}.bin for module i915\n" for n in range(12))
+    report = diagnose_source("input", "update-initramfs: Generating /boot/initrd.img-6.12.12\n" + firmware)
+    assert report.primary is None and report.status != "failed"
+
+
+def test_a_benign_line_followed_by_another_error_heads_no_record():
+    text = (
+        "    azure-arm: The term 'c:/Windows/Temp/packer-ps-env-vars-61ea9b1c-521e-256d-aac7-b07dd321060d.ps1' is not recognized\n"
+        "    azure-arm: Install-Thing : Access is denied.\n"
+        "    azure-arm:     + CategoryInfo          : PermissionDenied: (:) [Install-Thing], UnauthorizedAccessException\n"
+        "    azure-arm:     + FullyQualifiedErrorId : UnauthorizedAccess\n"
+    )
+    report = diagnose_source("input", text)
+    assert report.primary is not None and report.primary.category == "customizer_failed"
+
+
 def test_a_paste_that_ends_in_success_after_its_errors_is_no_failure():
     text = (
         '07:27:55 WARNING Terraform failed with "RetryableError" error. Retry: 2/3\n'

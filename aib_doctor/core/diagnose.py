@@ -16,7 +16,7 @@ from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
 from aib_doctor.core.timing import fire_timeline_rules
-from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, error_lines, guess_category, line_evidence, load_vocabulary, text_lines
+from aib_doctor.core.vocabulary import Fired, Vocabulary, ends_in_success, error_lines, guess_category, is_error, line_evidence, load_vocabulary, text_lines
 from aib_doctor.model import CONFIDENCES, BuildStatus, Evidence, Finding, Report, Rule, Subject, Timeline
 
 EVIDENCE_PER_FINDING = 6
@@ -64,7 +64,7 @@ def diagnose(
     log_source = logs[0].source if logs else "input"
     texts = [s.text_for_vocabulary() for s in scans]
     fired = fire_timeline_rules(fired, builder, status, template, log_source, state == "failed" or (state is None and builder.failed))
-    benign = _benign_lines(fired, texts)
+    benign = _benign_lines(fired, texts, table)
     fired = _without_benign_lines(fired, benign)
     pasted = not any(s.source in ("customization.log", "validation.log") for s in scans)
     lines = text_lines(texts)
@@ -184,17 +184,24 @@ def _without_benign_lines(fired: list[Fired], benign: set[tuple[str, int]]) -> l
     return kept
 
 
-# A PowerShell error record ends with its FullyQualifiedErrorId line, a few lines below the message.
+# A PowerShell error record ends with its FullyQualifiedErrorId line, a few lines below the message; the
+# lines between say where it happened and what kind of error it was, nothing of another error.
 _RECORD_END = LazyRegex(r"FullyQualifiedErrorId\s*:")
 _RECORD_LINES = 12
+_RECORD_TAIL = LazyRegex(r"\bAt (?:line:\d|\S+:\d+ char:)|(?:^|\s)\+(?:\s|$)|~~~|is not recognized|name of a cmdlet|Exception\b")
 
 
-def _benign_lines(fired: list[Fired], texts) -> set[tuple[str, int]]:
-    """The lines benign rules explain: their evidence, and the rest of the PowerShell error record a line
-    starts (its position, category and error id lines say nothing the message did not)."""
+def _benign_lines(fired: list[Fired], texts, table: PatternTable) -> set[tuple[str, int]]:
+    """The lines benign rules explain: every line of the texts their patterns match (a finding keeps only
+    its first few as evidence), and the rest of the PowerShell error record such a line starts (its
+    position, category and error id lines say nothing the message did not)."""
     explained = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    if not explained:
+        return explained
+    patterns = [table.entries[i].regex for f in fired if f.rule.category == "benign" for i, role in table.rule_entries[f.rule.id] if role in ("any", "all")]
+    explained |= {(source, n) for source, lines in texts for n, text in lines if n is not None and any(p.search(text) for p in patterns)}
     benign = set(explained)
-    for source, lines in texts if explained else ():
+    for source, lines in texts:
         numbered = [(n, t) for n, t in lines if n is not None]
         for i, (start, _) in enumerate(numbered):
             if (source, start) not in explained:
@@ -207,6 +214,8 @@ def _benign_lines(fired: list[Fired], texts) -> set[tuple[str, int]]:
                 if _RECORD_END.search(text):
                     benign |= {(source, m) for m in record}
                     break
+                if is_error(text) and (source, n) not in explained and not _RECORD_TAIL.search(text):
+                    break  # another error's message: this benign line heads no record
     return benign
 
 

@@ -152,6 +152,9 @@ class LogicalText:
 _QUOTES = "[\"'\u2018\u2019\u201c\u201d`]"
 
 
+_FLAG_GROUP = re.compile(r"\(\?[imsU]*(?:-[imsU]+)?:")
+
+
 def loosen(regex: str, split_camel_case: bool = True) -> str:
     """A catalog pattern made tolerant of how people paste: any case, any (or no) whitespace where the
     pattern has a space or between camelCase words, any quote character (or none), an optional colon.
@@ -182,7 +185,9 @@ def loosen(regex: str, split_camel_case: bool = True) -> str:
                 end = regex.find(">", i) + 1
             elif regex.startswith(("(?<=", "(?<!"), i):
                 end = i + 4
-            else:  # (?:  (?=  (?!  and flag groups such as (?i:
+            elif flags := _FLAG_GROUP.match(regex, i):  # (?i:  (?-i:  a group with its own flags
+                end = flags.end()
+            else:  # (?:  (?=  (?!
                 end = min(j for j in (regex.find(":", i + 2), regex.find(")", i + 2), i + 3) if j >= 0) + 1
             out.append(regex[i:end])
             i = end

@@ -272,7 +272,7 @@ def error_lines(lines: Sequence[tuple[str, int | None, str]]) -> list[tuple[str,
 
 
 def _error_indices(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
-    at = [i for i, line in enumerate(lines) if _is_error(line[2])] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
+    at = [i for i, line in enumerate(lines) if is_error(line[2])] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
     if not at or _last(lines, SUCCESS.search) > at[-1]:
         return []
     return at
@@ -281,11 +281,11 @@ def _error_indices(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
     """The text reports success after its last error (error words, or a line in `failures`, where a rule
     found a cause): the errors were retried, or harmless."""
-    last_error = max(_last(lines, _is_error), max((i for i, (s, n, _) in enumerate(lines) if (s, n) in failures), default=-1))
+    last_error = max(_last(lines, is_error), max((i for i, (s, n, _) in enumerate(lines) if (s, n) in failures), default=-1))
     return _last(lines, SUCCESS.search) > last_error
 
 
-def _is_error(text: str) -> bool:
+def is_error(text: str) -> bool:
     return bool(ERROR_CONTENT.search(text)) and not NOT_AN_ERROR.search(text)
 
 
@@ -312,17 +312,17 @@ def _evidence_lines(lines: Sequence[tuple[str, int | None, str]], leaning: dict[
     for source, lineno, text in lines:
         weight = sum(leaning.get(t, 0.0) for t in sorted(terms_of(text)))
         if weight > 0:
-            scored.append((-(weight + (1 if _is_error(text) else 0)), lineno or 0, source, lineno, text))
+            scored.append((-(weight + (1 if is_error(text) else 0)), lineno or 0, source, lineno, text))
     best = sorted(scored)[:EVIDENCE_LINES]
-    if not any(_is_error(text) for *_, text in best):
-        failing = [line for line in sorted(scored) if _is_error(line[4])] or [(0, n or 0, s, n, t) for s, n, t in error_lines(lines)[-1:]]
+    if not any(is_error(text) for *_, text in best):
+        failing = [line for line in sorted(scored) if is_error(line[4])] or [(0, n or 0, s, n, t) for s, n, t in error_lines(lines)[-1:]]
         best = best[: EVIDENCE_LINES - len(failing[:1])] + failing[:1]
     return tuple(line_evidence(source, lineno, text, _error_words(text)) for _, _, source, lineno, text in sorted(best, key=lambda b: b[1]))
 
 
 def _error_words(text: str) -> str:
     """The error words of a line with error content ("" for a line quoted for its terms alone)."""
-    return found.group(0) if _is_error(text) and (found := ERROR_CONTENT.search(text)) else ""
+    return found.group(0) if is_error(text) and (found := ERROR_CONTENT.search(text)) else ""
 
 
 def line_evidence(source: str, lineno: int | None, text: str, matched: str = "") -> Evidence:
