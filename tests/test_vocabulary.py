@@ -230,3 +230,13 @@ def test_a_vocabulary_guess_is_the_same_whatever_the_hash_seed():
         for seed in ("0", "15")
     }
     assert len(outputs) == 1 and b'"basis": "vocabulary"' in next(iter(outputs))
+
+
+def test_windows_installer_reporting_its_status_ends_in_success():
+    note = ("input", 3, "MSI (s) (50:D8) [16:28:12:041]: Note: 1: 1402 2: HKEY_LOCAL_MACHINE\\Software\\Classes 3: 2 error")
+    assert not ends_in_success([note])
+    assert ends_in_success([note, ("input", 4, "Action ended 16:28:12: INSTALL. Return value 1.")])
+    assert not ends_in_success([note, ("input", 4, "Action ended 16:28:12: INSTALL. Return value 3.")])
+    event = "Windows Installer installed the product. Product Name: X. Installation success or error status: 0."
+    assert ends_in_success([note, ("input", 4, event)])
+    assert not ends_in_success([note, ("input", 4, event.replace("status: 0.", "status: 1603."))])

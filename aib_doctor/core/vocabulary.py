@@ -112,6 +112,8 @@ SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|ran successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
+    # Windows Installer: the product's event, and the INSTALL action ending in 1 (its success; 3 is failure)
+    r"Installation success or error status: 0|Action ended [\d:]+: INSTALL\. Return value 1|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
     r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!)"
 )
