@@ -29,6 +29,14 @@ def test_powershell_7_error_view_bars_and_markdown_quotes_are_stripped():
     assert strip_prefixes("[5d2e8a1c-7b3f-4e9a-8c6d-1f2e3a4b5c6d] PACKER OUT ==> azure-arm: Timeout waiting for WinRM.") == "Timeout waiting for WinRM."
 
 
+def test_markdown_bold_around_words_is_dropped_but_not_globs_or_dunders():
+    assert strip_prefixes("> perl: **warning**: Setting locale failed.") == "perl: warning: Setting locale failed."
+    assert strip_prefixes("**Error**: the build failed") == "Error: the build failed"
+    for text in ("copy src/**/*.ps1 to the VM", "__init__.py: SyntaxError", "2 ** 10 bytes", "a *b* c"):
+        assert strip_prefixes(text) == text
+    assert diagnose_source("input", "The build prints **AuthorizationFailed**: The client 'x' does not have authorization").primary.category == "permissions"
+
+
 def test_json_escapes_are_undone_twice_and_newlines_split():
     assert unescape('{\\"message\\": \\"a\\\\nb \\u0026 c\\"}') == '{"message": "a\nb & c"}'
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from aib_doctor.core.catalog import Catalog, fill_details
 from aib_doctor.core.lazy_regex import LazyRegex
+from aib_doctor.core.logical import strip_prefixes
 from aib_doctor.core.scan import PatternTable, ScanResult
 from aib_doctor.core.template_facts import name_customizers, properties, template_facts
 from aib_doctor.core.timeline import TimelineBuilder, describe_run
@@ -199,7 +200,7 @@ def _benign_lines(fired: list[Fired], texts, table: PatternTable) -> set[tuple[s
     if not explained:
         return explained
     patterns = [table.entries[i].regex for f in fired if f.rule.category == "benign" for i, role in table.rule_entries[f.rule.id] if role in ("any", "all")]
-    explained |= {(source, n) for source, lines in texts for n, text in lines if n is not None and any(p.search(text) for p in patterns)}
+    explained |= {(source, n) for source, lines in texts for n, text in lines if n is not None and _matches(patterns, text)}
     benign = set(explained)
     for source, lines in texts:
         numbered = [(n, t) for n, t in lines if n is not None]
@@ -217,6 +218,12 @@ def _benign_lines(fired: list[Fired], texts, table: PatternTable) -> set[tuple[s
                 if is_error(text) and (source, n) not in explained and not _RECORD_TAIL.search(text):
                     break  # another error's message: this benign line heads no record
     return benign
+
+
+def _matches(patterns, text: str) -> bool:
+    """A pattern matches the line as it is or its message (prefixes and Markdown bold removed)."""
+    message = strip_prefixes(text)
+    return any(p.search(text) or p.search(message) for p in patterns)
 
 
 def _without_explained_lines(texts, benign: set[tuple[str, int]]):

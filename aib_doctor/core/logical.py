@@ -35,6 +35,9 @@ _PREFIXES = (
     LazyRegex(r"^\s*(?:>\s?)+"),  # Markdown quotes
     LazyRegex(r"^\s*[+]\s+(?=[A-Z~])"),  # Windows PowerShell: "+ CategoryInfo", "+ ~~~"
 )
+# Markdown's bold around words of a message ("perl: **warning**: Setting locale failed"); not a lone * (a
+# glob, a product) nor __ (Python's __init__)
+_EMPHASIS = LazyRegex(r"(?<![\w*])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])")
 _ESCAPED = LazyRegex(r'"\s*:\s*".*\\n|\\"|\\u00[0-9a-fA-F]{2}|\\r\\n|\\\\')
 _ESCAPE = LazyRegex(r"\\(u[0-9a-fA-F]{4}|[\"\\/nrt])")
 _SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "r": "", "t": " "}
@@ -44,7 +47,8 @@ MIN_WRAP_WIDTH = 30
 
 
 def strip_prefixes(text: str) -> str:
-    """The message part of one line: log prefixes, error-view bars and quotes removed (in any order)."""
+    """The message part of one line: log prefixes, error-view bars and quotes removed (in any order), and
+    Markdown's bold around its words."""
     changed = True
     while changed:
         changed = False
@@ -53,7 +57,7 @@ def strip_prefixes(text: str) -> str:
             if m and m.end() > 0:
                 text = text[m.end() :]
                 changed = True
-    return text.strip()
+    return _EMPHASIS.sub(r"\1", text).strip() if "**" in text else text.strip()
 
 
 def unescape(text: str) -> str:
