@@ -156,7 +156,7 @@ class LogicalText:
 _QUOTES = "[\"'\u2018\u2019\u201c\u201d`]"
 
 
-_FLAG_GROUP = re.compile(r"\(\?[imsU]*(?:-[imsU]+)?:")
+_FLAG_GROUP = LazyRegex(r"\(\?[imsU]*(?:-[imsU]+)?:")
 
 
 def loosen(regex: str, split_camel_case: bool = True) -> str:

@@ -288,6 +288,7 @@ def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Coll
 
 
 def is_error(text: str) -> bool:
+    """The line has error content and does not report success in error words ("Failed: 0")."""
     return bool(ERROR_CONTENT.search(text)) and not NOT_AN_ERROR.search(text)
 
 
