@@ -193,6 +193,31 @@ def test_a_paste_that_ends_in_success_after_its_errors_is_no_failure():
     assert diagnose_source("input", failed_late).primary.category == "permissions"
 
 
+def test_a_structured_log_line_at_info_or_warning_level_is_no_error_content():
+    skipped = (
+        'containerd[482]: time="2016-12-19T14:47:44Z" level=info msg="loading plugin io.containerd.snapshotter.v1.zfs"\n'
+        'containerd[482]: time="2016-12-19T14:47:44Z" level=warning msg="failed to load plugin io.containerd.snapshotter.v1.zfs" '
+        'error="path /var/lib/containerd/io.containerd.snapshotter.v1.zfs must be a zfs filesystem"\n'
+    )
+    assert diagnose_source("input", skipped).primary is None
+    # the same message at error level is one, and so is one at debug level, where some tools log what they act on
+    for level in ("error", "debug"):
+        assert diagnose_source("input", skipped.replace("level=warning", f"level={level}")).status == "failed"
+
+
+def test_a_unit_that_failed_to_start_and_then_runs_is_no_failure():
+    text = (
+        "$ sudo systemctl start docker\n"
+        "Job for docker.service failed because the control process exited with error code.\n"
+        "$ sudo systemctl restart docker\n"
+        "$ sudo systemctl status docker\n"
+        "* docker.service - Docker Application Container Engine\n"
+        "   Active: active (running) since Mon 2021-04-19 23:04:51 UTC; 6s ago\n"
+    )
+    assert diagnose_source("input", text).primary is None
+    assert diagnose_source("input", text.replace("active (running)", "failed (Result: exit-code)")).status == "failed"
+
+
 def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():
     line = "[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azure-arm: Cannot find any service with service name 'WindowsAzureTelemetryService'."
     wrapped = "\n".join(line[i : i + 80] for i in range(0, len(line), 80))

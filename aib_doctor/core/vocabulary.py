@@ -101,8 +101,11 @@ NOT_AN_ERROR = LazyRegex(
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
     r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
-    # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations)
+    # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations), or
+    # as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
+    # Not debug: some tools log the error they then act on at debug level.
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
+    r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\"|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
@@ -115,7 +118,9 @@ SUCCESS = LazyRegex(
     # Windows Installer: the product's event, and the INSTALL action ending in 1 (its success; 3 is failure)
     r"Installation success or error status: 0|Action ended [\d:]+: INSTALL\. Return value 1|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
-    r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!)"
+    r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!|"
+    # systemctl status showing the unit running, after it had failed to start
+    r"(?-i:^\s*Active: active \(running\)))"
 )
 
 
