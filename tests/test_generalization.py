@@ -218,6 +218,19 @@ def test_a_unit_that_failed_to_start_and_then_runs_is_no_failure():
     assert diagnose_source("input", text.replace("active (running)", "failed (Result: exit-code)")).status == "failed"
 
 
+def test_a_package_managers_own_success_line_ends_a_text_in_success():
+    npm = "npm WARN EBADENGINE Unsupported engine {\nnpm ERR! code EBADENGINE (ignored)\nadded 116 packages, and audited 117 packages in 5s\n"
+    assert diagnose_source("input", npm).primary is None
+    # an error a package's script printed and Chocolatey tolerated; it counts every package installed
+    tolerated = "ERROR: Access to the path 'C:\\Users\\Public\\Desktop\\Git Bash.lnk' is denied.\n"
+    assert diagnose_source("input", tolerated + "Chocolatey installed 2/2 packages.\n").primary is None
+    failed = (
+        "Chocolatey installed 1/2 packages. 1 packages failed.\n\nFailures\n"
+        " - vscode (exited 1603) - Error while running 'C:\\ProgramData\\chocolatey\\lib\\vscode\\tools\\chocolateyInstall.ps1'.\n"
+    )
+    assert diagnose_source("input", tolerated + failed).primary.category == "customizer_failed"
+
+
 def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():
     line = "[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azure-arm: Cannot find any service with service name 'WindowsAzureTelemetryService'."
     wrapped = "\n".join(line[i : i + 80] for i in range(0, len(line), 80))

@@ -115,6 +115,10 @@ SUCCESS = LazyRegex(
     r"(?i)(?:apply complete!|\b(?:builds? (?:'[^']*' )?finished(?! but no artifacts)|finished successfully|completed successfully|"
     r"installed successfully|ran successfully|(?:was|were) successful|runState\W+Succeeded|provisioningState\W+Succeeded|"
     r"The operation completed successfully|Build succeeded|Job succeeded|Finishing: SUCCESS|WinRM connected|"
+    # package managers' own last line of an install that worked: pip's and gem's, npm's, yarn's, Chocolatey's
+    # when it installed every package it was asked for
+    r"Successfully installed|added \d+ packages?|up to date, audited \d+|Done in \d+(?:\.\d+)?m?s|"
+    r"Chocolatey (?:installed|upgraded) (?P<asked>\d+)/(?P=asked) packages|"
     # Windows Installer: the product's event, and the INSTALL action ending in 1 (its success; 3 is failure)
     r"Installation success or error status: 0|Action ended [\d:]+: INSTALL\. Return value 1|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
