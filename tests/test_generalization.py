@@ -231,6 +231,18 @@ def test_a_package_managers_own_success_line_ends_a_text_in_success():
     assert diagnose_source("input", tolerated + failed).primary.category == "customizer_failed"
 
 
+def test_the_lines_a_warning_wraps_onto_are_the_warnings():
+    warning = (
+        "TASK [rust : Install] ******************\n"
+        "[WARNING]: Consider using the get_url or uri module rather than running 'curl'.  If you need to use\n"
+        "command because get_url or uri is insufficient you can add 'warn: false' to this command task or set\n"
+    )
+    assert diagnose_source("input", warning).primary is None
+    # a line with its own label after a warning is not the warning's: rustup's error, grub-install's
+    refused = "warning: it looks like you have an existing installation of Rust at:\nerror: cannot install while Rust is installed\n"
+    assert diagnose_source("input", refused).status == "failed"
+
+
 def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():
     line = "[4e1b8f0a-6c2d-4b3e-9f10-2a3b4c5d6e7f] PACKER OUT     azure-arm: Cannot find any service with service name 'WindowsAzureTelemetryService'."
     wrapped = "\n".join(line[i : i + 80] for i in range(0, len(line), 80))

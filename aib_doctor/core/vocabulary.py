@@ -88,6 +88,18 @@ ERROR_CONTENT = LazyRegex(
 
 _RETRIED = r"retryable error|will retry|\bretrying\b"
 """An error that will be tried again."""
+_WARNING = (
+    # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, Ansible, GitHub and DevOps annotations),
+    # or as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
+    # Not debug: some tools log the error they then act on at debug level.
+    r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
+    r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\""
+)
+WARNING = LazyRegex("(?i)" + _WARNING)
+# A line that goes on with the sentence of the line above: it starts with a word in lower case (Ansible and
+# PowerShell wrap a long warning at the terminal's width, without indent or marker), not with a tool's or a
+# level's label ("error: cannot install", "grub-install: error: ...").
+_GOES_ON = LazyRegex(r"^\s*[a-z][\w'-]*(?:[\s,]|$)")
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), errors said
 # to be safe to ignore, JSON structure, warnings, settings.
@@ -100,12 +112,7 @@ NOT_AN_ERROR = LazyRegex(
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
-    r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
-    # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, GitHub and DevOps annotations), or
-    # as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
-    # Not debug: some tools log the error they then act on at debug level.
-    r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
-    r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\"|"
+    r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|" + _WARNING + "|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
@@ -283,10 +290,21 @@ def error_lines(lines: Sequence[tuple[str, int | None, str]]) -> list[tuple[str,
 
 
 def _error_indices(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
-    at = [i for i, line in enumerate(lines) if is_error(line[2])] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
+    warned = _in_warnings(lines)
+    at = [i for i, line in enumerate(lines) if is_error(line[2]) and i not in warned] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
     if not at or _last(lines, SUCCESS.search) > at[-1]:
         return []
     return at
+
+
+def _in_warnings(lines: Sequence[tuple[str, int | None, str]]) -> set[int]:
+    """The lines that go on with a warning's sentence, wrapped onto them: what they say is the warning's."""
+    warned: set[int] = set()
+    for i in range(1, len(lines)):
+        above = lines[i - 1][2]
+        if (i - 1 in warned or WARNING.search(above)) and _GOES_ON.match(strip_prefixes(lines[i][2])):
+            warned.add(i)
+    return warned
 
 
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
