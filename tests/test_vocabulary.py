@@ -151,6 +151,8 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     ansible = paste("PLAY RECAP *********", "buildvm : ok=14 changed=9 unreachable=0 failed=0 skipped=2 rescued=0 ignored=0")
     assert guess_category(vocabulary, pester) is None
     assert guess_category(vocabulary, ansible) is None
+    salt = paste("Summary for buildvm", "---------------", "Succeeded: 1245 (changed=16)", "Failed:       0", "Warnings:     6")
+    assert guess_category(vocabulary, salt) is None
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
 

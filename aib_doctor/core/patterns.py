@@ -29,9 +29,9 @@ from aib_doctor.core.timeline import MARKERS
 from aib_doctor.model import Rule
 
 ERROR_LOOKING = r"(?i)\b(?:error|errored|failed|failure|fatal|exception|denied|timed out)\b"
-NOT_AN_ERROR = r"(?i)Retryable error|0 bytes written|\b(?:errors?|failed|failures?)\s?[:=]\s?0\b|without errors?|success or error status:\s?0\b"
+NOT_AN_ERROR = r"(?i)Retryable error|0 bytes written|\b(?:errors?|failed|failures?)\s*[:=]\s*0\b|without errors?|success or error status:\s?0\b"
 """An error-looking line that reports success: retried errors, counts of none (Pester's "Failed: 0",
-Ansible's "failed=0"), Windows Installer's "Installation success or error status: 0"."""
+Ansible's "failed=0", Salt's column-aligned "Failed:     0"), Windows Installer's "Installation success or error status: 0"."""
 ERROR_LINES_KEPT = 8
 DENSE_ERRORS = 256
 """Error-looking lines in a block after which its rest is searched the dense way: a line found costs
