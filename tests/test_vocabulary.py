@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT
 
-from aib_doctor.core.vocabulary import ERROR_CONTENT, MIN_LEANING, build_vocabulary, ends_in_success, guess_category, load_vocabulary, terms_of
+from aib_doctor.core.vocabulary import ERROR_CONTENT, MIN_LEANING, build_vocabulary, ends_in_success, guess_category, is_error, load_vocabulary, terms_of
 
 ENTRIES = [
     {"category": category, "id": rule_id, "title": f"Looks like {category}", "cause": "Its words.", "fix": "Collect the log.", "seed": []}
@@ -151,8 +151,8 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     ansible = paste("PLAY RECAP *********", "buildvm : ok=14 changed=9 unreachable=0 failed=0 skipped=2 rescued=0 ignored=0")
     assert guess_category(vocabulary, pester) is None
     assert guess_category(vocabulary, ansible) is None
-    salt = paste("Summary for buildvm", "---------------", "Succeeded: 1245 (changed=16)", "Failed:       0", "Warnings:     6")
-    assert guess_category(vocabulary, salt) is None
+    # Salt's job summary aligns its counts in a column
+    assert not is_error("Failed:       0") and is_error("Failed:       2")
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
 
