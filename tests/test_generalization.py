@@ -241,6 +241,13 @@ def test_the_lines_a_warning_wraps_onto_are_the_warnings():
     # a line with its own label after a warning is not the warning's: rustup's error, grub-install's
     refused = "warning: it looks like you have an existing installation of Rust at:\nerror: cannot install while Rust is installed\n"
     assert diagnose_source("input", refused).status == "failed"
+    # Python's warnings quote their source line, indented, under the warning
+    python = (
+        "/usr/lib/python3/dist-packages/azure/appconfiguration/_generated/models/_models.py:238: SyntaxWarning: invalid escape sequence '\\ '\n"
+        '  """An error response from the service.\n'
+    )
+    assert diagnose_source("input", python).primary is None
+    assert diagnose_source("input", python + "ERROR: (AuthorizationFailed) The client does not have authorization\n").primary.category == "permissions"
 
 
 def test_a_terminal_wrap_of_a_prefixed_log_line_is_measured_on_the_whole_line():

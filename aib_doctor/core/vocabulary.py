@@ -93,6 +93,9 @@ _WARNING = (
     # or as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
     # Not debug: some tools log the error they then act on at debug level.
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
+    # Python's warnings module: "file.py:80: SyntaxWarning: invalid escape sequence" (and DeprecationWarning,
+    # InsecureRequestWarning, CryptographyDeprecationWarning...), the source line it quotes indented below it
+    r"(?-i:[a-z0-9]Warning): |"
     r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\""
 )
 WARNING = LazyRegex("(?i)" + _WARNING)
@@ -100,6 +103,8 @@ WARNING = LazyRegex("(?i)" + _WARNING)
 # PowerShell wrap a long warning at the terminal's width, without indent or marker), not with a tool's or a
 # level's label ("error: cannot install", "grub-install: error: ...").
 _GOES_ON = LazyRegex(r"^\s*[a-z][\w'-]*(?:[\s,]|$)")
+# ...or a line indented under it (the source line Python's warnings quote), unless it carries a label of its own.
+_LABELLED = LazyRegex(r"^\s*[\w.-]+:\s")
 # Lines that name errors without reporting one: counts of none, errors that will be retried, waits with a
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), errors said
 # to be safe to ignore, JSON structure, warnings, settings.
@@ -298,13 +303,20 @@ def _error_indices(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
 
 
 def _in_warnings(lines: Sequence[tuple[str, int | None, str]]) -> set[int]:
-    """The lines that go on with a warning's sentence, wrapped onto them: what they say is the warning's."""
+    """The lines that go on with a warning, wrapped onto them or indented under it: what they say is the warning's."""
     warned: set[int] = set()
     for i in range(1, len(lines)):
         above = lines[i - 1][2]
-        if (i - 1 in warned or WARNING.search(above)) and _GOES_ON.match(strip_prefixes(lines[i][2])):
+        if not (i - 1 in warned or WARNING.search(above)):
+            continue
+        text = lines[i][2]
+        if _GOES_ON.match(strip_prefixes(text)) or (_indent(text) > _indent(above) and not _LABELLED.match(text)):
             warned.add(i)
     return warned
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
 
 
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
