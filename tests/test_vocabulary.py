@@ -153,6 +153,8 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     assert guess_category(vocabulary, ansible) is None
     # Salt's job summary aligns its counts in a column
     assert not is_error("Failed:       0") and is_error("Failed:       2")
+    # an error make was told to ignore (a "-" recipe line)
+    assert not is_error("make: [install] Error 1 (ignored)") and is_error("make: *** [install] Error 1")
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
 

@@ -114,6 +114,8 @@ NOT_AN_ERROR = LazyRegex(
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
     r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|\balso safe\b|"
+    # an error make was told to ignore (a recipe line that starts with "-")
+    r"\bError \d+ \(ignored\)|"
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
