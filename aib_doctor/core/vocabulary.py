@@ -65,9 +65,11 @@ GENERIC = frozenset(
 ERROR_CONTENT = LazyRegex(
     r"(?i)\b(?:error|errors|errored|fail|failed|failure|fatal|exception|denied|forbidden|refused|timed? ?out|"
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?(?!3010\b|1641\b)[1-9]|"
-    r"exceeded|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
-    r"not empty|already exists|(?:does|did) not (?:exist|support|match)|is not (?:allowed|valid|supported)|disallowed|not permitted|"
-    r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|is required|aborted|terminated|panic|"
+    r"exceed(?:ed|s)|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
+    r"not empty|already exists|(?:does|did) not (?:exist|support|match|meet)|is not (?:a )?(?:allowed|valid|supported)|disallowed|not permitted|"
+    r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|(?:is|are) required|aborted|terminated|panic|"
+    # the C library's and cmd.exe's own words for a failed call or command line
+    r"no such file or directory|incorrect|was unexpected at this time|"
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach)\w*|stuck|hangs|hung)\b|"
     # Python's traceback; a process that exited with a non-zero code in other words than "exit code: N"
@@ -114,8 +116,9 @@ NOT_AN_ERROR = LazyRegex(
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
     r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|\balso safe\b|"
-    # an error make was told to ignore (a recipe line that starts with "-")
-    r"\bError \d+ \(ignored\)|"
+    # an error make was told to ignore (a recipe line that starts with "-"); Ansible trying each inventory
+    # plug-in in turn on a source ("did not meet host_list requirements"), one of which takes it
+    r"\bError \d+ \(ignored\)|check plugin documentation if this is unexpected|"
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
