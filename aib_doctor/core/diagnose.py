@@ -196,10 +196,11 @@ def _benign_lines(fired: list[Fired], texts, table: PatternTable) -> set[tuple[s
     """The lines benign rules explain: every line of the texts their patterns match (a finding keeps only
     its first few as evidence), and the rest of the PowerShell error record such a line starts (its
     position, category and error id lines say nothing the message did not)."""
-    explained = {(e.source, e.line) for f in fired if f.rule.category == "benign" for e in f.evidence if e.line is not None}
+    harmless = [f for f in fired if f.rule.category == "benign"]
+    explained = {(e.source, e.line) for f in harmless for e in f.evidence if e.line is not None}
     if not explained:
         return explained
-    patterns = [table.entries[i].regex for f in fired if f.rule.category == "benign" for i, role in table.rule_entries[f.rule.id] if role in ("any", "all")]
+    patterns = [table.entries[i].regex for f in harmless for i, role in table.rule_entries[f.rule.id] if role in ("any", "all")]
     explained |= {(source, n) for source, lines in texts for n, text in lines if n is not None and _matches(patterns, text)}
     benign = set(explained)
     for source, lines in texts:
