@@ -111,8 +111,8 @@ _LABELLED = LazyRegex(r"^\s*[\w.-]+:\s")
 # timeout, Packer echoing the command it is about to run (the script's own text, not its output), errors said
 # to be safe to ignore, JSON structure, warnings, settings.
 NOT_AN_ERROR = LazyRegex(
-    # the scan's own list (retried errors, counts of zero), then what only a whole short text shows
-    NOT_AN_ERROR_LINE + "|" + _RETRIED + "|"
+    # the scan's own list (retried errors, counts of zero), warnings, then what only a whole short text shows
+    NOT_AN_ERROR_LINE + "|" + _RETRIED + "|" + _WARNING + "|"
     r"\b(?:0|no) (?:\w+ )?(?:failed|failures?|errors?)\b|"
     r"(?:up to|with) timeout|(?:^|\s)--?timeout[= ]|timeout-in-minutes|\btimeout\w*[\"']?\s?[:=]\s?[\"']?\d|"
     r"found command:|starting remote command:|safe(?:ly)? (?:to )?ignored?|can be (?:safely )?ignored|\balso safe\b|"
@@ -122,7 +122,7 @@ NOT_AN_ERROR = LazyRegex(
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
-    r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|" + _WARNING + "|"
+    r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
     r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
 )
