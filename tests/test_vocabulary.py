@@ -248,3 +248,30 @@ def test_windows_installer_reporting_its_status_ends_in_success():
     event = "Windows Installer installed the product. Product Name: X. Installation success or error status: 0."
     assert ends_in_success([note, ("input", 4, event)])
     assert not ends_in_success([note, ("input", 4, event.replace("status: 0.", "status: 1603."))])
+
+
+def test_level_marks_without_a_colon_are_warnings_and_their_error_counterparts_are_not():
+    """npm's, logrus', klog's and CMake's own warning marks; the same tools' error marks still count."""
+    for warning in (
+        "npm WARN deprecated graceful-fs@1.2.3: graceful-fs v3.0.0 and before will fail on node releases >= v7.0.",
+        "WARN[0000] image connect using default endpoints: [unix:///var/run/dockershim.sock]. As the default settings are now deprecated",
+        "W0513 16:11:29.835269   98986 warnings.go:70] batch/v1beta1 CronJob is deprecated in v1.21+, unavailable in v1.25+",
+        "CMake Warning (dev) at share/CMakeLists.txt:81 (add_custom_command): invalid arguments",
+        "warning package.json: No license field, the package is not installable from a registry",
+    ):
+        assert not is_error(warning), warning
+    for error in (
+        "npm ERR! code E404",
+        "ERRO[0002] connect endpoint 'unix:///var/run/dockershim.sock': context deadline exceeded",
+        "E0513 16:11:29.835269   98986 memcache.go:265] couldn't get current server API group list",
+        "CMake Error at CMakeLists.txt:12 (find_package): Could not find a package configuration file",
+    ):
+        assert is_error(error), error
+
+
+def test_yum_saying_complete_or_nothing_to_do_ends_in_success():
+    timeout = ("input", 9, "http://mirror.example.org/epel/7/x86_64/repodata/updateinfo.xml.bz2: [Errno 12] Timeout on http://mirror.example.org/epel/7/")
+    assert not ends_in_success([timeout, ("input", 10, "Trying other mirror.")])
+    assert ends_in_success([timeout, ("input", 10, "Trying other mirror."), ("input", 13, "Nothing to do")])
+    assert ends_in_success([timeout, ("input", 30, "    azure-arm: Complete!")])
+    assert not ends_in_success([timeout, ("input", 30, "Transaction check error: file /usr/lib64/libfoo.so conflicts; complete! the rest")])

@@ -83,8 +83,9 @@ ERROR_CONTENT = LazyRegex(
     r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado)\b|错误|失败|エラー|失敗|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
     r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault))\b|"
-    # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages")
-    r"(?-i:(?:^|[:>]\s+)E: [A-Z])"
+    # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages"),
+    # and npm's before version 10 ("npm ERR! code E404")
+    r"(?-i:(?:^|[:>]\s+)E: [A-Z]|\bnpm ERR!)"
 )
 
 
@@ -98,6 +99,10 @@ _WARNING = (
     # Python's warnings module: "file.py:80: SyntaxWarning: invalid escape sequence" (and DeprecationWarning,
     # InsecureRequestWarning, CryptographyDeprecationWarning...), the source line it quotes indented below it
     r"(?-i:[a-z0-9]Warning): |"
+    # level marks that open a line without a colon: npm's "npm WARN", Yarn's "warning", logrus' text format
+    # "WARN[0000]" and "INFO[0000]" (crictl, k3s), klog's "W0513 16:11:29.835269" and "I0513 ..." (kubectl,
+    # helm), CMake's "CMake Warning (dev) at CMakeLists.txt:81" with its message indented below
+    r"(?-i:(?:^|[\s>:\]])(?:npm WARN|(?:WARN|INFO)\[|[WI]\d{4} \d\d:\d\d:\d\d\.\d+\s)|^\s*warning\s|\bCMake (?:Deprecation )?Warning\b)|"
     r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\""
 )
 WARNING = LazyRegex("(?i)" + _WARNING)
@@ -140,6 +145,8 @@ SUCCESS = LazyRegex(
     r"Installation success or error status: 0|Action ended [\d:]+: INSTALL\. Return value 1|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
     r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!|"
+    # yum's and dnf's last line of a transaction that worked, or of one that had nothing to install
+    r"(?-i:(?:^|[\s:>])(?:Complete!|Nothing to do\.?)\s*$)|"
     # systemctl status showing the unit running, after it had failed to start
     r"(?-i:^\s*Active: active \(running\)))"
 )
