@@ -275,3 +275,11 @@ def test_yum_saying_complete_or_nothing_to_do_ends_in_success():
     assert ends_in_success([timeout, ("input", 10, "Trying other mirror."), ("input", 13, "Nothing to do")])
     assert ends_in_success([timeout, ("input", 30, "    azure-arm: Complete!")])
     assert not ends_in_success([timeout, ("input", 30, "Transaction check error: file /usr/lib64/libfoo.so conflicts; complete! the rest")])
+
+
+def test_sc_exe_reporting_a_service_call_that_worked_ends_in_success():
+    missing = [("input", 1, "[SC] OpenService FAILED 1060:"), ("input", 3, "The specified service does not exist as an installed service.")]
+    assert not ends_in_success(missing)
+    assert ends_in_success([*missing, ("input", 5, "[SC] CreateService SUCCESS")])
+    assert ends_in_success([("input", 1, "[SC] OpenService 失败 1060:"), ("input", 5, "[SC] CreateService 成功")])
+    assert not ends_in_success([("input", 1, "[SC] CreateService SUCCESS"), *[("input", n + 2, t) for _, n, t in missing]])

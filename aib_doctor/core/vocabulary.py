@@ -145,6 +145,9 @@ SUCCESS = LazyRegex(
     r"Installation success or error status: 0|Action ended [\d:]+: INSTALL\. Return value 1|"
     # Packer runs post-processors only on a build whose provisioners all succeeded
     r"Running post-processor|The configuration is valid)\b|Connected to (?:WinRM|SSH)!|"
+    # sc.exe's own word for a service call that worked ("[SC] CreateService SUCCESS", in Chinese Windows "成功"),
+    # and Windows' "The operation completed successfully." in Chinese
+    r"\[SC\] \w+ (?:SUCCESS|成功)|操作成功完成|"
     # yum's and dnf's last line of a transaction that worked, or of one that had nothing to install
     r"(?-i:(?:^|[\s:>])(?:Complete!|Nothing to do\.?)\s*$)|"
     # systemctl status showing the unit running, after it had failed to start
