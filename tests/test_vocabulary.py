@@ -283,3 +283,15 @@ def test_sc_exe_reporting_a_service_call_that_worked_ends_in_success():
     assert ends_in_success([*missing, ("input", 5, "[SC] CreateService SUCCESS")])
     assert ends_in_success([("input", 1, "[SC] OpenService 失败 1060:"), ("input", 5, "[SC] CreateService 成功")])
     assert not ends_in_success([("input", 1, "[SC] CreateService SUCCESS"), *[("input", n + 2, t) for _, n, t in missing]])
+
+
+def test_what_a_warning_says_on_its_wrapped_lines_after_success_does_not_undo_it():
+    """The same lines count as errors for ending in success as for the error lines a guess reads."""
+    failed = ("input", 1, "azure-arm: Failed to reach the mirror")
+    done = ("input", 2, "Build 'azure-arm' finished after 9 minutes.")
+    warning = [
+        ("input", 3, "WARNING: The behavior of this command has been altered by the following extension:"),
+        ("input", 4, "    image-builder, which could not be found in the index"),
+    ]
+    assert ends_in_success([failed, done, *warning])
+    assert not ends_in_success([failed, done, ("input", 3, "Error: could not be found in the index")])

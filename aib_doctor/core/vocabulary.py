@@ -310,11 +310,16 @@ def error_lines(lines: Sequence[tuple[str, int | None, str]]) -> list[tuple[str,
 
 
 def _error_indices(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
-    warned = _in_warnings(lines)
-    at = [i for i, line in enumerate(lines) if is_error(line[2]) and i not in warned] or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
+    at = _errors(lines) or [i for i, line in enumerate(lines) if _is_retried_error(line[2])]
     if not at or _last(lines, SUCCESS.search) > at[-1]:
         return []
     return at
+
+
+def _errors(lines: Sequence[tuple[str, int | None, str]]) -> list[int]:
+    """Indices of the lines with error content, but for what a warning says on the lines it goes on to."""
+    warned = _in_warnings(lines)
+    return [i for i, line in enumerate(lines) if is_error(line[2]) and i not in warned]
 
 
 def _in_warnings(lines: Sequence[tuple[str, int | None, str]]) -> set[int]:
@@ -337,7 +342,7 @@ def _indent(text: str) -> int:
 def ends_in_success(lines: Sequence[tuple[str, int | None, str]], failures: Collection[tuple[str, int]] = ()) -> bool:
     """The text reports success after its last error (error words, or a line in `failures`, where a rule
     found a cause): the errors were retried, or harmless."""
-    last_error = max(_last(lines, is_error), max((i for i, (s, n, _) in enumerate(lines) if (s, n) in failures), default=-1))
+    last_error = max([*_errors(lines)[-1:], *(i for i, (s, n, _) in enumerate(lines) if (s, n) in failures)], default=-1)
     return _last(lines, SUCCESS.search) > last_error
 
 
