@@ -295,3 +295,9 @@ def test_what_a_warning_says_on_its_wrapped_lines_after_success_does_not_undo_it
     ]
     assert ends_in_success([failed, done, *warning])
     assert not ends_in_success([failed, done, ("input", 3, "Error: could not be found in the index")])
+
+
+def test_docker_pulling_an_image_it_did_not_have_is_not_error_content():
+    assert not is_error("Unable to find image 'alpine:latest' locally")
+    assert not is_error("4d06f2521e4f: Already exists ")
+    assert is_error("Error: resource group 'rg-images' already exists")

@@ -124,6 +124,8 @@ NOT_AN_ERROR = LazyRegex(
     # an error make was told to ignore (a recipe line that starts with "-"); Ansible trying each inventory
     # plug-in in turn on a source ("did not meet host_list requirements"), one of which takes it
     r"\bError \d+ \(ignored\)|check plugin documentation if this is unexpected|"
+    # docker run and pull saying what they do with an image: not there yet (so it pulls), a layer already there
+    r"Unable to find image '[^']+' locally|^\s*[0-9a-f]{12}: Already exists\b|"
     # Go printing a nil error with %s: "Error: %!s(<nil>)" says there was none
     r"%!s\(<nil>|"
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
