@@ -301,3 +301,17 @@ def test_docker_pulling_an_image_it_did_not_have_is_not_error_content():
     assert not is_error("Unable to find image 'alpine:latest' locally")
     assert not is_error("4d06f2521e4f: Already exists ")
     assert is_error("Error: resource group 'rg-images' already exists")
+
+
+def test_powershell_naming_the_error_preference_that_stopped_it_is_error_content_but_setting_it_is_not():
+    stopped = (
+        'PS>TerminatingError(Get-ItemProperty): "The executed command terminated because the ErrorActionPreference '
+        "setting variable or a general parameter is set to Stop: Cannot find path 'HKLM:\\SOFTWARE\\Citrix' because it does not exist.\""
+    )
+    assert is_error(stopped)
+    for setting in (
+        '$ErrorActionPreference = "Stop"  # stop on the first error',
+        "Remove-Item C:\\temp -ErrorAction SilentlyContinue  # not found is fine",
+        "errorActionPreference: stop  # the task's error setting",
+    ):
+        assert not is_error(setting), setting

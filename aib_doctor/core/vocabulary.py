@@ -131,7 +131,7 @@ NOT_AN_ERROR = LazyRegex(
     # JSON structure: a key that opens an object or list, or holds nothing ("disallowed": {, "errors": [])
     r"^\s*\"[\w.$-]+\"\s*:\s*(?:[{\[]|null|\[\s*\]|\{\s*\}|\"\"|false|true|0)\s*,?\s*$|"
     # settings that name errors: Packer's on-error, PowerShell's error preferences, the template's errorHandling
-    r"\bon[- ]?error:|erroraction|errorhandling|on(?:customizer|validation)error"
+    r"\bon[- ]?error:|-erroraction\b|erroraction(?:preference)?[\"']?\s*[=:]|errorhandling|on(?:customizer|validation)error"
 )
 RETRIED = LazyRegex("(?i)" + _RETRIED)
 # A text that ends in success after its errors reports errors that were retried or harmless.
