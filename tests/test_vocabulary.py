@@ -132,6 +132,27 @@ def test_a_traceback_a_non_zero_exit_in_other_words_a_failed_json_result_and_a_f
         assert not ERROR_CONTENT.search(line), line
 
 
+def test_an_http_error_status_a_powershell_position_line_a_limit_reached_and_a_localized_not_found_are_error_content():
+    for line in (
+        "RESPONSE 403: 403 The specified account is disabled.",
+        "HTTP/1.1 404 Not Found",
+        "StatusCode=503",
+        # PowerShell prints the position of an error record under its message, for nothing else
+        "At line:1 char:1",
+        r"At C:\Program Files\WindowsPowerShell\Modules\PowerShellGet\1.0.0.1\PSModule.psm1:1772 char:21",
+        "Virtual Machine Scale Set 'vmss1' has reached its limit of 10 models that may be referenced by one or more VMs",
+        "The supporting resource: 'Azure Container Instance' did not provision during the expected time.",
+        "Policy assignments must include a resource identity when assigning 'Modify' policy definitions.",
+        "AnotherOperationInProgress: Another operation on this or dependent resource is in progress.",
+        "Le fichier spécifié est introuvable.",
+        "Das System kann die angegebene Datei nicht finden. Datei nicht gefunden",
+    ):
+        assert ERROR_CONTENT.search(line), line
+    # success codes, a status that only says a long operation runs, a line that merely starts with "At"
+    for line in ("HTTP/1.1 200 OK", "StatusCode=201", '"provisioningState": "InProgress"', "At this point the build goes on", "Retry limit: 5"):
+        assert not ERROR_CONTENT.search(line), line
+
+
 def test_an_error_code_in_camel_case_is_error_content():
     vocabulary = load_vocabulary()
     arm = paste(

@@ -67,22 +67,32 @@ ERROR_CONTENT = LazyRegex(
     r"cannot|can't|could not|couldn't|unable to|not found|invalid|not allowed|not authorized|exit (?:code|status):? ?(?!3010\b|1641\b)[1-9]|"
     r"exceed(?:ed|s)|expired|rejected|unavailable|not available|not supported|no more|not able to|not registered|no registered|"
     r"not empty|already exists|(?:does|did) not (?:exist|support|match|meet)|is not (?:a )?(?:allowed|valid|supported)|disallowed|not permitted|"
-    r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|match|not|specify)|(?:is|are) required|aborted|terminated|panic|"
+    r"insufficient|mismatch|unsupported|unsuccessful|(?:is|are|was|were) not installed|must (?:be|contain|have|include|match|not|specify)|(?:is|are) required|aborted|terminated|panic|"
+    # a limit that was hit ("has reached its limit of 10 models", "maximum number of ... reached")
+    r"reached (?:its|the) (?:limit|maximum)|limit (?:has been |was )?reached|"
     # the C library's and cmd.exe's own words for a failed call or command line
     r"no such file or directory|incorrect|was unexpected at this time|"
     # a step that never ends says so without an error word
-    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach)\w*|stuck|hangs|hung)\b|"
+    r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach|provision)\w*|stuck|hangs|hung)\b|"
     # Python's traceback; a process that exited with a non-zero code in other words than "exit code: N"
     # ("exited with code 87", "Exit code returned from X: '5003'"; 3010 and 1641 are Windows Installer's
     # success that wants a restart); a JSON result that says it failed
     r"(?:Traceback \(most recent call last\)|\bexit(?:ed)? (?:with )?(?:exit )?(?:code|status)\b[^0-9\n]{0,60}?'?-?(?!3010\b|1641\b)[1-9]\d*\b|"
-    r"\"success\"\s*:\s*false\b|\berror_?code\"?\s*[:=]\s*\"?(?:0x0*[1-9a-f][0-9a-f]*|-?[1-9]\d*)\b)|"
+    r"\"success\"\s*:\s*false\b|\berror_?code\"?\s*[:=]\s*\"?(?:0x0*[1-9a-f][0-9a-f]*|-?[1-9]\d*)\b|"
+    # an HTTP client error or server error as SDKs and tools print the response ("RESPONSE 403: 403 ...",
+    # "HTTP/1.1 404 Not Found", "StatusCode=503"); PowerShell's position line under an error record
+    # ("At line:1 char:1", "At C:\\...\\PSModule.psm1:1772 char:21"), which it prints for nothing else
+    r"\b(?:RESPONSE|HTTP/\d(?:\.\d)?|Status ?Code)\W{1,3}[45]\d\d\b|^\s*At (?:line:\d+|\S.*:\d+) char:\d+)|"
     # the same words in the languages users' Windows and tools print them in (German, French, Italian, Spanish,
     # Portuguese, Chinese, Japanese)
     r"\b(?:Fehler|fehlgeschlagen|Zugriff verweigert|erreur|échec|a échoué|Accès refusé|errore|non riuscit[oa]|Accesso negato|"
-    r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado)\b|错误|失败|エラー|失敗|"
+    r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado|"
+    # and their "not found" (Windows' "The system cannot find the file specified" in French, German, Spanish,
+    # Portuguese, Italian)
+    r"introuvable|nicht gefunden|no se (?:puede )?encontr[óa]|não (?:foi )?encontrad[oa]|impossibile trovare)\b|错误|失败|エラー|失敗|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
-    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault))\b|"
+    r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault|"
+    r"InProgress|Unavailable|Unauthorized|Forbidden|Mismatch|TimedOut))\b|"
     # apt's and dpkg's own error marker at the start of a message ("E: There were unauthenticated packages"),
     # and npm's before version 10 ("npm ERR! code E404")
     r"(?-i:(?:^|[:>]\s+)E: [A-Z]|\bnpm ERR!)"
