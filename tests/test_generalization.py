@@ -62,6 +62,13 @@ def test_the_innermost_specific_code_wins_over_its_wrappers():
     assert "AIB105" in {f.rule for f in report.findings}
 
 
+def test_a_code_in_storages_xml_error_body_counts_where_codes_stand():
+    # <Code>Conflict</Code> is a code where codes stand; the same word in a sentence is not
+    report = diagnose_source("input", "<Error><Code>Conflict</Code><Message>The request conflicts with the current state.</Message></Error>")
+    assert report.primary.rule == "AIB106" and report.primary.basis == "error-code"
+    assert all(f.rule != "AIB106" for f in diagnose_source("input", "No conflict with the current state was found.").findings)
+
+
 def test_a_marketplace_purchase_failure_is_named_by_its_inner_detail():
     # MarketplacePurchaseEligibilityFailed wraps terms not accepted and offers that are gone alike
     gone = (

@@ -38,9 +38,9 @@ _FIELDS = {"id", "name", "category", "severity", "priority", "where", "match", "
 _MATCH_FIELDS = {"any", "all", "none", "facts", "unless", "partial"}
 _CODE_FIELDS = {"bare", "coded", "status"}
 # Where an ARM or Image Builder error code stands in every shape seen: "code": "X", Code="X", Code=\"X\",
-# (Code: X), ErrorCode: X, provisioningErrorCode: X, Error Code: X, "X" as the first word of "X: message".
+# <Code>X</Code> (Storage's XML error body), (Code: X), ErrorCode: X, provisioningErrorCode: X, Error Code: X, "X" as the first word of "X: message".
 _CODE_CONTEXT = (
-    r"(?i:\bcode\\?\"?\s*[=:]\s*\\*\"?|\(code:?\s*|errorcode\\?\"?\s*[=:]?\s*\\*\"?|"
+    r"(?i:\bcode\\?\"?\s*[=:]\s*\\*\"?|<code>\s*|\(code:?\s*|errorcode\\?\"?\s*[=:]?\s*\\*\"?|"
     r"provisioningerrorcode\\?\"?\s*[=:]\s*\\*\"?|error code:?\s*|\bcode\s+|->\s*|^\s*)"
 )
 # A status where statuses stand: StatusCode=403, Status: 403, (CODE: 409), HTTP/1.1 403, "unexpected status 409",
