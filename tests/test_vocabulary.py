@@ -153,6 +153,14 @@ def test_an_http_error_status_a_powershell_position_line_a_limit_reached_and_a_l
         assert not ERROR_CONTENT.search(line), line
 
 
+def test_how_long_a_packer_build_ran_is_not_a_term():
+    # every Packer failure says how long it ran; that is no sign that time ran out
+    terms = terms_of("Build 'azure-arm' errored after 5 minutes 12 seconds: the widget refused")
+    assert not {"after", "minutes", "seconds", "errored after", "after minutes"} & terms
+    assert {"widget", "refused"} <= terms
+    assert {"minutes", "after"} <= terms_of("The job ran longer than the maximum time of 60 minutes, cancelled after 60 minutes")
+
+
 def test_an_error_code_in_camel_case_is_error_content():
     vocabulary = load_vocabulary()
     arm = paste(
