@@ -55,7 +55,7 @@ _CAMEL_NAME = LazyRegex(r"\b[A-Za-z][A-Za-z0-9]*[a-z][A-Z][A-Za-z0-9]*\b")
 _CAMEL_WORD = LazyRegex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 # How long a Packer build ran before it errored or finished ("Build 'azure-arm' errored after 5 minutes 12
 # seconds:"): every Packer run prints it, so it says how long the build took, not that time ran out.
-_PACKER_STRUCTURE = LazyRegex(r"\b(?:errored|finished) after(?: [\d.]+ \w+)+")
+_PACKER_DURATION = LazyRegex(r"\b(?:errored|finished) after(?: [\d.]+ \w+)+")
 # Words every failure text has (log structure, generic failure words): never vocabulary on their own. Packer's
 # step lines (telemetry, starting and ending a provisioner) mark where a log is, not what went wrong.
 GENERIC = frozenset(
@@ -221,10 +221,10 @@ def normalize(term: str) -> str:
 
 def terms_of(text: str) -> set[str]:
     """The words and two-word phrases of a text's messages (log prefixes removed) the vocabulary counts:
-    no numbers (but a result code, as "code N"), ids or common words. The words inside camelCase names count
+    no numbers (but a result code, as "code N"), ids, common words or how long a Packer build ran. The words inside camelCase names count
     too (an error code such as InvalidBeginGetAccessForGalleryImageVersionSnapshotResponseFromPIR speaks of
     a gallery image version)."""
-    messages = _PACKER_STRUCTURE.sub(" ", "\n".join(strip_prefixes(line) for line in text.splitlines()))
+    messages = _PACKER_DURATION.sub(" ", "\n".join(strip_prefixes(line) for line in text.splitlines()))
     tokens = [t for t in _TOKEN.findall(normalize(messages)) if len(t) <= 30]
     inner = [w.lower() for name in _CAMEL_NAME.findall(messages) for w in _CAMEL_WORD.findall(name)]
     words = {t for t in tokens + inner if not _NOISE.match(t) and len(t) > 2 and t not in GENERIC}
