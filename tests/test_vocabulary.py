@@ -146,11 +146,27 @@ def test_an_http_error_status_a_powershell_position_line_a_limit_reached_and_a_l
         "AnotherOperationInProgress: Another operation on this or dependent resource is in progress.",
         "Le fichier spécifié est introuvable.",
         "Das System kann die angegebene Datei nicht finden. Datei nicht gefunden",
+        # cannot, not found and access denied in Chinese, Japanese and Korean, which have no word boundaries
+        "无法将 iwr项 识别为cmdlet 函数 脚本文件或可运行程序的名称",
+        "Suggestion [3,General]: 找不到命令 ViVeTool.exe，但它确实存在于当前位置。",
+        "指定されたファイルが見つかりません。",
+        "지정된 파일을 찾을 수 없습니다.",
     ):
         assert ERROR_CONTENT.search(line), line
     # success codes, a status that only says a long operation runs, a line that merely starts with "At"
     for line in ("HTTP/1.1 200 OK", "StatusCode=201", '"provisioningState": "InProgress"', "At this point the build goes on", "Retry limit: 5"):
         assert not ERROR_CONTENT.search(line), line
+
+
+def test_a_warning_in_the_users_language_is_no_error():
+    # a warning mark says what follows is not the failure, in any language whose error words count
+    for line in (
+        "dpkg: 警告: 无法找到软件包 libfoo 的文件名列表文件，现假定该软件包目前没有任何文件被安装在系统里。",
+        "W: Warnung: Paket konnte nicht gefunden werden",
+        "경고: 파일을 찾을 수 없습니다",
+    ):
+        assert ERROR_CONTENT.search(line) and not is_error(line), line
+    assert is_error("dpkg: 错误: 无法打开文件列表")
 
 
 def test_how_long_a_packer_build_ran_is_not_a_term():

@@ -92,7 +92,10 @@ ERROR_CONTENT = LazyRegex(
     r"falló|fallido|Acceso denegado|falha|falhou|Acesso negado|"
     # and their "not found" (Windows' "The system cannot find the file specified" in French, German, Spanish,
     # Portuguese, Italian)
-    r"introuvable|nicht gefunden|no se (?:puede )?encontr[óa]|não (?:foi )?encontrad[oa]|impossibile trovare)\b|错误|失败|エラー|失敗|"
+    r"introuvable|nicht gefunden|no se (?:puede )?encontr[óa]|não (?:foi )?encontrad[oa]|impossibile trovare)\b|"
+    # error, failed, cannot, not found and access denied in Chinese, Japanese and Korean ("无法将 iwr 识别为 cmdlet",
+    # "找不到命令", "Sysprep无法验证你的Windows安装", "見つかりません", "찾을 수 없습니다"); no word boundaries in CJK text
+    r"错误|失败|无法|找不到|未找到|拒绝访问|エラー|失敗|できません|見つかりません|拒否されました|오류|실패|수 없습니다|거부되었습니다|"
     # error codes written in camelCase (StorageAccountTypeNotSupported, AuthorizationFailed, SkuNotAvailable)
     r"(?-i:[a-z](?:NotSupported|NotFound|NotAvailable|NotAllowed|NotPermitted|Failed|Failure|Invalid|Denied|Exceeded|Conflict|Error|Exception|Fault|"
     r"InProgress|Unavailable|Unauthorized|Forbidden|Mismatch|TimedOut))\b|"
@@ -109,6 +112,8 @@ _WARNING = (
     # or as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
     # Not debug: some tools log the error they then act on at debug level.
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
+    # the same mark in the languages whose error words count (dpkg's "警告: 无法找到软件包 x 的文件名列表文件")
+    r"(?:^|[\s>:\]])(?:warnung|avertissement|advertencia|aviso|avviso) ?:|(?:警告|경고) ?[:：]|"
     # Python's warnings module: "file.py:80: SyntaxWarning: invalid escape sequence" (and DeprecationWarning,
     # InsecureRequestWarning, CryptographyDeprecationWarning...), the source line it quotes indented below it
     r"(?-i:[a-z0-9]Warning): |"
