@@ -151,6 +151,9 @@ def test_an_http_error_status_a_powershell_position_line_a_limit_reached_and_a_l
         "Suggestion [3,General]: 找不到命令 ViVeTool.exe，但它确实存在于当前位置。",
         "指定されたファイルが見つかりません。",
         "지정된 파일을 찾을 수 없습니다.",
+        # a tool refusing to run without privileges
+        "You need to be root to perform this command.",
+        "E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?",
     ):
         assert ERROR_CONTENT.search(line), line
     # success codes, a status that only says a long operation runs, a line that merely starts with "At"

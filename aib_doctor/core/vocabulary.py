@@ -75,6 +75,9 @@ ERROR_CONTENT = LazyRegex(
     r"reached (?:its|the) (?:limit|maximum)|limit (?:has been |was )?reached|"
     # the C library's and cmd.exe's own words for a failed call or command line
     r"no such file or directory|incorrect|was unexpected at this time|"
+    # a tool that refuses to run without privileges (yum's and dnf's "You need to be root to perform this command.",
+    # apt's "are you root?")
+    r"need to be root|are you root|"
     # a step that never ends says so without an error word
     r"(?:did not|didn't|does not|doesn't|never) (?:finish|complete|succeed|respond|return|reach|provision)\w*|stuck|hangs|hung)\b|"
     # Python's traceback; a process that exited with a non-zero code in other words than "exit code: N"
