@@ -87,7 +87,8 @@ def test_the_packaged_model_guesses_each_family_from_its_own_words():
 def test_strong_words_without_error_content_give_no_guess():
     vocabulary = load_vocabulary()
     text = "Dialing tcp 10.1.0.4:5986 for WinRM on the build VM"
-    assert sum(max(vocabulary.leaning(t, "network"), 0) for t in vocabulary.known(terms_of(text))) > 2 * MIN_LEANING
+    # the words alone lean to the network well past what a guess needs (a margin, not the model's exact sum)
+    assert sum(max(vocabulary.leaning(t, "network"), 0) for t in vocabulary.known(terms_of(text))) > 1.5 * MIN_LEANING
     assert guess_category(vocabulary, paste(text)) is None
     assert guess_category(vocabulary, paste(text + ": i/o timeout")).rule.category == "network"
 
