@@ -173,6 +173,16 @@ def test_a_warning_in_the_users_language_is_no_error():
     assert is_error("dpkg: 错误: 无法打开文件列表")
 
 
+def test_a_compilers_or_linters_warning_with_its_code_is_no_error():
+    for line in (
+        '2. Warning no-hardcoded-env-urls: Environment URLs should not be hardcoded. Found this disallowed host: "management.azure.com"',
+        "Program.cs(12,20): warning CS8618: Non-nullable property 'Name' must contain a non-null value when exiting constructor.",
+        'main.bicep(1,14) : Warning BCP081: Resource type "Microsoft.VirtualMachineImages/imageTemplates@2024-02-01" does not have types available. Bicep is unable to validate resources before deployment.',
+    ):
+        assert ERROR_CONTENT.search(line) and not is_error(line), line
+    assert is_error('main.bicep(3,5) : Error BCP057: The name "imageTemplateName" does not exist in the current context.')
+
+
 def test_how_long_a_packer_build_ran_is_not_a_term():
     # every Packer failure says how long it ran; that is no sign that time ran out
     terms = terms_of("Build 'azure-arm' errored after 5 minutes 12 seconds: the widget refused")

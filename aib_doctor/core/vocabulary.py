@@ -117,6 +117,9 @@ _WARNING = (
     r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
     # the same mark in the languages whose error words count (dpkg's "警告: 无法找到软件包 x 的文件名列表文件")
     r"(?:^|[\s>:\]])(?:warnung|avertissement|advertencia|aviso|avviso) ?:|(?:警告|경고) ?[:：]|"
+    # a compiler's or linter's diagnostic with its code (MSBuild's and C#'s "warning CS8618:", Bicep's "Warning
+    # no-hardcoded-env-urls:"), after the file position it points at ("main.bicep(1,14) : Warning")
+    r"(?:^|[\s>:\]])warning [a-z][\w-]*:|\(\d+,\d+\)\s*:\s*warning\b|"
     # Python's warnings module: "file.py:80: SyntaxWarning: invalid escape sequence" (and DeprecationWarning,
     # InsecureRequestWarning, CryptographyDeprecationWarning...), the source line it quotes indented below it
     r"(?-i:[a-z0-9]Warning): |"
