@@ -114,12 +114,13 @@ _WARNING = (
     # a line a tool marks as a warning (az, PowerShell, Terraform, Packer, Ansible, GitHub and DevOps annotations),
     # or as information or a warning in a structured log (Go's logrus and slog: containerd, dockerd, azcmagent).
     # Not debug: some tools log the error they then act on at debug level.
-    r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:)|"
-    # the same mark in the languages whose error words count (dpkg's "警告: 无法找到软件包 x 的文件名列表文件")
-    r"(?:^|[\s>:\]])(?:warnung|avertissement|advertencia|aviso|avviso) ?:|(?:警告|경고) ?[:：]|"
+    r"(?:^|[\s>:\]])(?:##\[warning\]|\[warn(?:ing)?\]|warn(?:ing)?:|"
+    # the same mark in the languages whose error words count (dpkg's "警告: 无法找到软件包 x 的文件名列表文件"; CJK
+    # text has no word boundaries, so its marks stand outside this group)
+    r"(?:warnung|avertissement|advertencia|aviso|avviso) ?:|"
     # a compiler's or linter's diagnostic with its code (MSBuild's and C#'s "warning CS8618:", Bicep's "Warning
-    # no-hardcoded-env-urls:"), after the file position it points at ("main.bicep(1,14) : Warning")
-    r"(?:^|[\s>:\]])warning [a-z][\w-]*:|\(\d+,\d+\)\s*:\s*warning\b|"
+    # no-hardcoded-env-urls:"), or after the file position it points at ("main.bicep(1,14) : Warning")
+    r"warning [a-z][\w-]*:)|(?:警告|경고) ?[:：]|\(\d+,\d+\)\s*:\s*warning\b|"
     # Python's warnings module: "file.py:80: SyntaxWarning: invalid escape sequence" (and DeprecationWarning,
     # InsecureRequestWarning, CryptographyDeprecationWarning...), the source line it quotes indented below it
     r"(?-i:[a-z0-9]Warning): |"
