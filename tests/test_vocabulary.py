@@ -219,6 +219,9 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     assert is_error("The password does not meet the password policy requirements.")
     # an error make was told to ignore (a "-" recipe line)
     assert not is_error("make: [install] Error 1 (ignored)") and is_error("make: *** [install] Error 1")
+    # what a command printed under Puppet's notice; Puppet's own verdict on it is its Error: line
+    assert not is_error("Notice: /Stage[main]/Oradb::Client/Exec[install oracle client]/returns: Checking Temp space: must be greater than 415 MB.")
+    assert is_error("Error: /Stage[main]/Oradb::Client/Exec[install oracle client]: Could not evaluate: Could not find command 'runInstaller'")
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
 

@@ -128,7 +128,11 @@ _WARNING = (
     # "WARN[0000]" and "INFO[0000]" (crictl, k3s), klog's "W0513 16:11:29.835269" and "I0513 ..." (kubectl,
     # helm), CMake's "CMake Warning (dev) at CMakeLists.txt:81" with its message indented below
     r"(?-i:(?:^|[\s>:\]])(?:npm WARN|(?:WARN|INFO)\[|[WI]\d{4} \d\d:\d\d:\d\d\.\d+\s)|^\s*warning\s|\bCMake (?:Deprecation )?Warning\b)|"
-    r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\""
+    r"\blevel=\"?(?:info|warn(?:ing)?)\b|\"level\"\s*:\s*\"(?:info|warn(?:ing)?)\"|"
+    # Puppet's notice, under which it prints what a command wrote ("Notice: /Stage[main]/.../returns: ..."):
+    # Puppet's own "Error:" line says whether the command failed. (Not every INFO level: the Linux agent
+    # logs its provisioning failures at INFO.)
+    r"(?-i:(?:^|\s)Notice: /)"
 )
 WARNING = LazyRegex("(?i)" + _WARNING)
 # A line that goes on with the sentence of the line above: it starts with a word in lower case (Ansible and
