@@ -219,9 +219,6 @@ def test_a_count_of_no_failures_is_not_error_content_but_an_error_code_after_fai
     assert is_error("The password does not meet the password policy requirements.")
     # an error make was told to ignore (a "-" recipe line)
     assert not is_error("make: [install] Error 1 (ignored)") and is_error("make: *** [install] Error 1")
-    # what a command printed under Puppet's notice; Puppet's own verdict on it is its Error: line
-    assert not is_error("Notice: /Stage[main]/Oradb::Client/Exec[install oracle client]/returns: Checking Temp space: must be greater than 415 MB.")
-    assert is_error("Error: /Stage[main]/Oradb::Client/Exec[install oracle client]: Could not evaluate: Could not find command 'runInstaller'")
     hresult = paste("azure-arm: Install-WindowsFeature NET-Framework-Core", "azure-arm: Failed: 0x800f0954 The source files could not be found.")
     assert guess_category(vocabulary, hresult) is not None
 
@@ -314,13 +311,15 @@ def test_windows_installer_reporting_its_status_ends_in_success():
 
 
 def test_level_marks_without_a_colon_are_warnings_and_their_error_counterparts_are_not():
-    """npm's, logrus', klog's and CMake's own warning marks; the same tools' error marks still count."""
+    """npm's, logrus', klog's and CMake's own warning marks and Puppet's notice (under which it prints what a
+    command wrote); the same tools' error marks still count."""
     for warning in (
         "npm WARN deprecated graceful-fs@1.2.3: graceful-fs v3.0.0 and before will fail on node releases >= v7.0.",
         "WARN[0000] image connect using default endpoints: [unix:///var/run/dockershim.sock]. As the default settings are now deprecated",
         "W0513 16:11:29.835269   98986 warnings.go:70] batch/v1beta1 CronJob is deprecated in v1.21+, unavailable in v1.25+",
         "CMake Warning (dev) at share/CMakeLists.txt:81 (add_custom_command): invalid arguments",
         "warning package.json: No license field, the package is not installable from a registry",
+        "Notice: /Stage[main]/Oradb::Client/Exec[install oracle client]/returns: Checking Temp space: must be greater than 415 MB.",
     ):
         assert not is_error(warning), warning
     for error in (
@@ -328,6 +327,7 @@ def test_level_marks_without_a_colon_are_warnings_and_their_error_counterparts_a
         "ERRO[0002] connect endpoint 'unix:///var/run/dockershim.sock': context deadline exceeded",
         "E0513 16:11:29.835269   98986 memcache.go:265] couldn't get current server API group list",
         "CMake Error at CMakeLists.txt:12 (find_package): Could not find a package configuration file",
+        "Error: /Stage[main]/Oradb::Client/Exec[install oracle client]: Could not evaluate: Could not find command 'runInstaller'",
     ):
         assert is_error(error), error
 
